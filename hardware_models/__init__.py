@@ -1,0 +1,1 @@
+"""spikebench chip cost models (filled by the chip-model issue)."""

@@ -1,0 +1,24 @@
+"""Backends: one literal registry; names are resolved here, at the edge."""
+
+from __future__ import annotations
+
+from ..core.errors import UnknownNameError
+from .base import Backend, SimulationResult
+from .snntorch_backend import SnnTorchBackend
+from .sparse_cpu import SparseCPUBackend
+
+BACKENDS: dict[str, type] = {
+    SparseCPUBackend.name: SparseCPUBackend,
+    SnnTorchBackend.name: SnnTorchBackend,
+}
+
+
+def get_backend(name: str) -> Backend:
+    """The backend registered as ``name``; an unknown name is a one-line error listing the known ones."""
+    try:
+        return BACKENDS[name]()
+    except (KeyError, TypeError):
+        raise UnknownNameError(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}") from None
+
+
+__all__ = ["BACKENDS", "Backend", "SimulationResult", "SparseCPUBackend", "SnnTorchBackend", "get_backend"]

@@ -1,0 +1,150 @@
+"""Backend ``sparse-cpu``: the event-driven reference kernel (numba), ground truth for counts."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core.counts import EventCounts, LayerCounts
+from ..core.errors import BackendUnavailableError, InvalidSpikesError
+from ..core.network import Network
+from ..core.spikes import SpikeTrain
+from .base import SimulationResult
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedNetwork:
+    """A network packed into the kernel's flat arrays (transposed weight rows, offsets)."""
+
+    network: Network
+    n_in: np.ndarray
+    n_out: np.ndarray
+    recurrent: np.ndarray
+    reset_zero: np.ndarray
+    has_bias: np.ndarray
+    W: np.ndarray
+    w_off: np.ndarray
+    R: np.ndarray
+    r_off: np.ndarray
+    nz: np.ndarray
+    nz_in_off: np.ndarray
+    nz_rec_off: np.ndarray
+    bias: np.ndarray
+    rbias: np.ndarray
+    beta: np.ndarray
+    thr: np.ndarray
+    n_off: np.ndarray
+
+    @classmethod
+    def build(cls, network: Network) -> "PreparedNetwork":
+        L = len(network.layers)
+        W_parts, R_parts, nz_parts, bias_parts, rbias_parts, beta_parts, thr_parts = [], [], [], [], [], [], []
+        w_off = np.zeros(L, np.int64)
+        r_off = np.zeros(L, np.int64)
+        nz_in_off = np.zeros(L, np.int64)
+        nz_rec_off = np.zeros(L, np.int64)
+        n_off = np.zeros(L, np.int64)
+        wpos = rpos = zpos = npos = 0
+        for l, layer in enumerate(network.layers):
+            w_off[l] = wpos
+            W_parts.append(np.ascontiguousarray(layer.weight.T).ravel())
+            wpos += layer.weight.size
+            nz_in_off[l] = zpos
+            nz_parts.append(layer.fan_out_nonzero())
+            zpos += layer.n_in
+            nz_rec_off[l] = zpos
+            nz_parts.append(layer.recurrent_fan_out_nonzero())
+            zpos += layer.n_out
+            if layer.recurrent:
+                r_off[l] = rpos
+                R_parts.append(np.ascontiguousarray(layer.recurrent_weight.T).ravel())
+                rpos += layer.recurrent_weight.size
+            n_off[l] = npos
+            bias_parts.append(layer.bias if layer.bias is not None else np.zeros(layer.n_out, np.float32))
+            rbias_parts.append(layer.recurrent_bias if layer.recurrent_bias is not None
+                               else np.zeros(layer.n_out, np.float32))
+            beta_parts.append(layer.beta)
+            thr_parts.append(layer.threshold)
+            npos += layer.n_out
+        cat = lambda parts, dt: np.ascontiguousarray(np.concatenate(parts) if parts else np.zeros(1, dt), dtype=dt)
+        return cls(
+            network=network,
+            n_in=np.array([l.n_in for l in network.layers], np.int64),
+            n_out=np.array([l.n_out for l in network.layers], np.int64),
+            recurrent=np.array([l.recurrent for l in network.layers], np.bool_),
+            reset_zero=np.array([l.reset == "zero" for l in network.layers], np.bool_),
+            has_bias=np.array([l.bias is not None for l in network.layers], np.bool_),
+            W=cat(W_parts, np.float32), w_off=w_off, R=cat(R_parts, np.float32), r_off=r_off,
+            nz=cat(nz_parts, np.int64), nz_in_off=nz_in_off, nz_rec_off=nz_rec_off,
+            bias=cat(bias_parts, np.float32), rbias=cat(rbias_parts, np.float32), beta=cat(beta_parts, np.float32), thr=cat(thr_parts, np.float32),
+            n_off=n_off,
+        )
+
+    def run(self, spikes: SpikeTrain, *, record: bool = False, threads: int | None = None) -> SimulationResult:
+        """Simulate every sample of ``spikes``; ``threads`` caps numba's threads (default: all)."""
+        from . import _kernel
+        import numba
+
+        net = self.network
+        if spikes.n != net.n_in:
+            raise InvalidSpikesError(f"the spikes have {spikes.n} channels but the network takes {net.n_in} inputs")
+        t0 = time.perf_counter()
+        B, T = spikes.samples, spikes.timesteps
+        sizes = [layer.n_out for layer in net.layers]
+        rec_off = np.full(len(sizes), -1, np.int64)
+        if record:
+            rec_off[:] = np.concatenate([[0], np.cumsum([T * n for n in sizes[:-1]])])
+        else:
+            rec_off[-1] = 0
+        width = int(sum(T * sizes[l] for l in range(len(sizes)) if rec_off[l] >= 0))
+        rec = np.zeros((B, width), np.uint8)
+        counts = np.zeros((B, len(sizes), 2), np.int64)
+        step_ptr = spikes.step_pointers()
+        in_idx = np.array(spikes.indices, dtype=np.int32)
+        max_threads = numba.config.NUMBA_NUM_THREADS
+        n_threads = max_threads if threads is None else max(1, min(int(threads), max_threads))
+        previous = numba.get_num_threads()
+        numba.set_num_threads(n_threads)
+        try:
+            _kernel.simulate_batch(T, step_ptr, in_idx, len(sizes), self.n_in, self.n_out, self.recurrent,
+                                   self.reset_zero, self.has_bias, self.W, self.w_off, self.R, self.r_off,
+                                   self.nz, self.nz_in_off, self.nz_rec_off, self.bias, self.rbias, self.beta, self.thr,
+                                   self.n_off, rec, rec_off, counts, max(1, min(B, n_threads)))
+        finally:
+            numba.set_num_threads(previous)
+        wall = time.perf_counter() - t0
+        rasters = [rec[:, rec_off[l]:rec_off[l] + T * n].reshape(B, T, n) if rec_off[l] >= 0 else None
+                   for l, n in enumerate(sizes)]
+        totals = counts.sum(axis=0)
+        layers, spikes_in = [], spikes.n_spikes
+        for l, layer in enumerate(net.layers):
+            prof = layer.profile()
+            layers.append(LayerCounts(
+                name=layer.name, kind=layer.kind, n_in=layer.n_in, n_out=layer.n_out,
+                spikes_in=int(spikes_in), synaptic_events=int(totals[l, 0]), neuron_updates=B * T * layer.n_out,
+                spikes_out=int(totals[l, 1]), synapses=prof["synapses"], fan_in_max=prof["fan_in_max"],
+                weight_bits=layer.weight_bits))
+            spikes_in = totals[l, 1]
+        ec = EventCounts(layers=tuple(layers), samples=B, timesteps=T, timestep_s=spikes.timestep_s,
+                         source={"simulator": "spikebench", "backend": SparseCPUBackend.name, "network": net.name})
+        return SimulationResult(output_spikes=rasters[-1], counts=ec, wall_time_s=wall, backend=SparseCPUBackend.name,
+                                device="cpu", layer_spikes=rasters if record else None,
+                                extra={"threads": n_threads})
+
+
+class SparseCPUBackend:
+    """Event-driven LIF simulation on the CPU; does work only for spikes that arrive."""
+
+    name = "sparse-cpu"
+
+    def prepare(self, network: Network) -> PreparedNetwork:
+        return PreparedNetwork.build(network)
+
+    def simulate(self, network: Network, spikes: SpikeTrain, *, device: str | None = None, record: bool = False,
+                 threads: int | None = None) -> SimulationResult:
+        if device not in (None, "cpu"):
+            raise BackendUnavailableError(f"backend 'sparse-cpu' runs on the CPU only, not on device {device!r}; "
+                                          "use backend 'snntorch' for CUDA")
+        return self.prepare(network).run(spikes, record=record, threads=threads)
