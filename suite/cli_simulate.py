@@ -1,0 +1,73 @@
+"""``spikebench simulate``: run a NIR network on a spikes file and write the counts file."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser("simulate", help="simulate a network on input spikes and write event counts",
+                       description="Simulate a NIR network on spikes from an .npz file; print a summary and "
+                                   "optionally write the counts file (schema spikebench.counts/1).")
+    p.add_argument("--network", required=True, help="network as a NIR file (.nir)")
+    p.add_argument("--spikes", required=True,
+                   help="input spikes .npz: a dense 'spikes' array (samples, timesteps, n_in) or SpikeTrain.save_npz output")
+    p.add_argument("--backend", default="sparse-cpu", help="sparse-cpu (default) or snntorch")
+    p.add_argument("--device", default=None, help="cpu (default) or cuda[:N] for the snntorch backend")
+    p.add_argument("--timestep-s", type=float, default=None,
+                   help="seconds per step, overriding the value stored in the spikes file")
+    p.add_argument("--counts-out", default=None, help="write the counts JSON here (atomically)")
+    p.add_argument("--outputs-out", default=None, help="write output spikes (samples, timesteps, n_out) as .npz here")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="summary format on stdout")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import dataclasses
+
+    import numpy as np
+
+    from . import simulate
+    from .backends import get_backend
+    from .cli import check_output_path
+    from .core.errors import SpikebenchError
+    from .core.fileio import atomic_write_bytes
+    from .core.network import Network
+    from .core.spikes import SpikeTrain
+
+    get_backend(args.backend)  # fail on an unknown name before reading anything
+    counts_out = check_output_path(args.counts_out, what="counts file") if args.counts_out else None
+    outputs_out = check_output_path(args.outputs_out, what="outputs file") if args.outputs_out else None
+    net = Network.from_nir(args.network)
+    spikes = SpikeTrain.load_npz(args.spikes)
+    if args.timestep_s is not None:
+        if not args.timestep_s > 0:
+            raise SpikebenchError(f"--timestep-s must be a positive number of seconds, got {args.timestep_s}")
+        spikes = dataclasses.replace(spikes, timestep_s=args.timestep_s)
+    result = simulate(net, spikes, backend=args.backend, device=args.device)
+    if counts_out:
+        result.counts.to_json(counts_out)
+    if outputs_out:
+        import io
+
+        buf = io.BytesIO()
+        np.savez_compressed(buf, spikes=result.output_spikes, timestep_s=np.float64(spikes.timestep_s))
+        atomic_write_bytes(outputs_out, buf.getvalue())
+    c = result.counts
+    if args.format == "json":
+        json.dump({"backend": result.backend, "device": result.device, "wall_time_s": result.wall_time_s,
+                   "counts": c.to_dict()}, sys.stdout, indent=2)
+        print()
+        return 0
+    print(f"network {net.name}: sizes {net.sizes}; {c.samples} samples x {c.timesteps} steps "
+          f"({spikes.timestep_s:g} s/step); backend {result.backend} on {result.device}; "
+          f"{result.wall_time_s * 1e3:.2f} ms")
+    head = f"{'layer':<10}{'kind':<11}{'spikes_in':>12}{'synaptic_events':>17}{'neuron_updates':>16}{'spikes_out':>12}{'activity':>10}"
+    print(head)
+    for layer in c.layers:
+        print(f"{layer.name:<10}{layer.kind:<11}{layer.spikes_in:>12}{layer.synaptic_events:>17}"
+              f"{layer.neuron_updates:>16}{layer.spikes_out:>12}{layer.spikes_out / layer.neuron_updates:>10.2%}")
+    if counts_out:
+        print(f"counts written to {counts_out}")
+    return 0
