@@ -15,31 +15,95 @@ rounding and break bit-identity with snnTorch.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import binding as _llvm
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 _OPTS = dict(cache=True, nogil=True, boundscheck=False, error_model="numpy")
+# AVX-512 has a compress-store instruction (vpcompressd) that packs the indices of spiking neurons
+# 16 at a time; elsewhere LLVM would expand the intrinsic into branches, so use the scalar loop.
+HAS_AVX512 = "+avx512f" in _llvm.get_host_cpu_features().flatten().split(",")
+BLOCK = 16  # flags are padded with zeros to a multiple of this; spike lists get BLOCK spare slots
+
+
+@intrinsic
+def _compress16(typingctx, flags, j0, out, k):
+    """Store those of j0..j0+15 whose ``flags[j0 + i] != 0`` contiguously at ``out[k:]``; return how many.
+
+    One vector compare, one ``llvm.masked.compressstore`` and one popcount: 16 neurons per few
+    instructions instead of one per iteration. Reads 16 flags and may write 16 slots of ``out``.
+    """
+    sig = types.int64(flags, types.int64, out, types.int64)
+
+    def codegen(context, builder, signature, args):
+        fl, j0v, outv, kv = args
+        fa = context.make_array(signature.args[0])(context, builder, fl)
+        oa = context.make_array(signature.args[2])(context, builder, outv)
+        i8x16 = ir.VectorType(ir.IntType(8), 16)
+        i32x16 = ir.VectorType(ir.IntType(32), 16)
+        i1x16 = ir.VectorType(ir.IntType(1), 16)
+        vec = builder.load(builder.bitcast(builder.gep(fa.data, [j0v]), i8x16.as_pointer()), align=1)
+        mask = builder.icmp_unsigned("!=", vec, ir.Constant(i8x16, [0] * 16))
+        first = builder.insert_element(ir.Constant(i32x16, ir.Undefined), builder.trunc(j0v, ir.IntType(32)),
+                                       ir.Constant(ir.IntType(32), 0))
+        splat = builder.shuffle_vector(first, ir.Constant(i32x16, ir.Undefined), ir.Constant(i32x16, [0] * 16))
+        idx = builder.add(splat, ir.Constant(i32x16, list(range(16))))
+        store = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i32x16, ir.IntType(32).as_pointer(), i1x16]),
+            "llvm.masked.compressstore.v16i32")
+        builder.call(store, [idx, builder.gep(oa.data, [kv]), mask])
+        ctpop = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.IntType(16), [ir.IntType(16)]), "llvm.ctpop.i16")
+        return builder.zext(builder.call(ctpop, [builder.bitcast(mask, ir.IntType(16))]), ir.IntType(64))
+
+    return sig, codegen
 
 
 @njit(**_OPTS)
 def _add_rows(acc, W, base, stride, idx, lo, hi, nz, n):
-    """acc[:n] += sum of rows idx[lo:hi] of W (row i at W[base + i*stride :]); returns events."""
+    """acc[:n] += sum of rows idx[lo:hi] of W (row i at W[base + i*stride :]); returns the events.
+
+    Events are the non-zero weights in those rows. Four rows are summed per pass over the
+    accumulator, and the 1-3 rows left over share one last pass. Rows are taken as slices so the
+    inner loops index from 0 with a range variable: numba then emits no negative-index wraparound
+    and LLVM vectorises them (a flat ``W[a + j]`` index measured ~6x slower).
+    """
     events = 0
     k = lo
     while k + 4 <= hi:
-        a = base + idx[k] * stride
-        b = base + idx[k + 1] * stride
-        c = base + idx[k + 2] * stride
-        d = base + idx[k + 3] * stride
-        events += nz[idx[k]] + nz[idx[k + 1]] + nz[idx[k + 2]] + nz[idx[k + 3]]
+        ia, ib, ic, id_ = idx[k], idx[k + 1], idx[k + 2], idx[k + 3]
+        wa = W[base + ia * stride: base + ia * stride + n]
+        wb = W[base + ib * stride: base + ib * stride + n]
+        wc = W[base + ic * stride: base + ic * stride + n]
+        wd = W[base + id_ * stride: base + id_ * stride + n]
+        events += nz[ia] + nz[ib] + nz[ic] + nz[id_]
         for j in range(n):
-            acc[j] += (W[a + j] + W[b + j]) + (W[c + j] + W[d + j])
+            acc[j] += (wa[j] + wb[j]) + (wc[j] + wd[j])
         k += 4
-    while k < hi:
-        a = base + idx[k] * stride
-        events += nz[idx[k]]
+    rest = hi - k
+    if rest == 3:
+        ia, ib, ic = idx[k], idx[k + 1], idx[k + 2]
+        wa = W[base + ia * stride: base + ia * stride + n]
+        wb = W[base + ib * stride: base + ib * stride + n]
+        wc = W[base + ic * stride: base + ic * stride + n]
+        events += nz[ia] + nz[ib] + nz[ic]
         for j in range(n):
-            acc[j] += W[a + j]
-        k += 1
+            acc[j] += (wa[j] + wb[j]) + wc[j]
+    elif rest == 2:
+        ia, ib = idx[k], idx[k + 1]
+        wa = W[base + ia * stride: base + ia * stride + n]
+        wb = W[base + ib * stride: base + ib * stride + n]
+        events += nz[ia] + nz[ib]
+        for j in range(n):
+            acc[j] += wa[j] + wb[j]
+    elif rest == 1:
+        ia = idx[k]
+        wa = W[base + ia * stride: base + ia * stride + n]
+        events += nz[ia]
+        for j in range(n):
+            acc[j] += wa[j]
     return events
 
 
@@ -81,10 +145,20 @@ def _lif_step(mem, acc, rec, beta, thr, flags, n, recurrent, reset_zero):
 
 @njit(**_OPTS)
 def _compact(flags, n, out_idx, k):
-    """Append the indices of set flags to out_idx from position k (branch-free); returns new k."""
-    for j in range(n):
-        out_idx[k] = j
-        k += flags[j]
+    """Append the indices of set flags to out_idx from position k; returns the new k.
+
+    With AVX-512: 16 flags per compress-store (measured 4.5x faster than the scalar loop on 500
+    neurons). Otherwise branch-free scalar: every index is written and the write position
+    advances by the flag, so spike patterns cannot mispredict branches (skipping all-zero words
+    measured 2x slower at 7-11 % activity because of mispredictions).
+    """
+    if HAS_AVX512:
+        for j0 in range(0, n, BLOCK):
+            k += _compress16(flags, j0, out_idx, k)
+    else:
+        for j in range(n):
+            out_idx[k] = j
+            k += flags[j]
     return k
 
 
@@ -95,16 +169,13 @@ def _run_layer(T, in_ptr, in_idx, out_ptr, out_idx, W, w_off, R, r_off, nz_in, n
     events = 0
     for j in range(n_out):
         mem[j] = 0.0
-        racc[j] = 0.0
+    for j in range(n_out, min(flags.shape[0], ((n_out + BLOCK - 1) // BLOCK) * BLOCK)):
+        flags[j] = 0  # _compact reads whole blocks; a wider layer may have left flags here
     k = 0
     out_ptr[0] = 0
     for t in range(T):
-        if has_bias:
-            for j in range(n_out):
-                acc[j] = bias[j]
-        else:
-            for j in range(n_out):
-                acc[j] = 0.0
+        for j in range(n_out):
+            acc[j] = bias[j]
         events += _add_rows(acc, W, w_off, n_out, in_idx, in_ptr[t], in_ptr[t + 1], nz_in, n_out)
         if recurrent:
             for j in range(n_out):
@@ -115,25 +186,26 @@ def _run_layer(T, in_ptr, in_idx, out_ptr, out_idx, W, w_off, R, r_off, nz_in, n
         k = _compact(flags, n_out, out_idx, k)
         out_ptr[t + 1] = k
         if rec_off >= 0:
-            base = rec_off + t * n_out
+            row = rec[rec_off + t * n_out: rec_off + (t + 1) * n_out]
             for j in range(n_out):
-                rec[base + j] = flags[j]
+                row[j] = flags[j]
     return events, k
 
 
 @njit(parallel=True, **_OPTS)
-def simulate_batch(T, step_ptr, in_idx, n_layers, n_in, n_out, recurrent, reset_zero, has_bias,
+def simulate_batch(T, sample_ptr, in_times, in_idx, n_layers, n_in, n_out, recurrent, reset_zero, has_bias,
                    W, w_off, R, r_off, nz, nz_in_off, nz_rec_off, bias, rbias, beta, thr, n_off,
                    rec, rec_off, counts, n_chunks):
     """Simulate samples ``0..B-1`` (B = step_ptr.shape[0]).
 
-    step_ptr (B, T+1) int64 offsets into in_idx (int32 input channels). Layer l's transposed weight
+    Sample s's input spikes are in_times/in_idx[sample_ptr[s]:sample_ptr[s+1]] (int32 steps and
+    channels, sorted by step). Layer l's transposed weight
     matrix (n_in[l], n_out[l]) starts at W[w_off[l]], its transposed recurrent matrix at R[r_off[l]];
     nz holds non-zero counts per weight row; bias/rbias/beta/thr hold per-neuron values at n_off[l].
     rec (B, ...) uint8 receives spike rasters of layers with rec_off[l] >= 0 (zeros expected).
     counts (B, n_layers, 2) int64 receives (synaptic events, spikes out) per sample and layer.
     """
-    B = step_ptr.shape[0]
+    B = sample_ptr.shape[0] - 1
     max_n = 1
     for l in range(n_layers):
         max_n = max(max_n, n_out[l])
@@ -146,14 +218,22 @@ def simulate_batch(T, step_ptr, in_idx, n_layers, n_in, n_out, recurrent, reset_
         mem = np.empty(max_n, np.float32)
         acc = np.empty(max_n, np.float32)
         racc = np.empty(max_n, np.float32)
-        flags = np.empty(max_n, np.uint8)
-        buf_a = np.empty(T * max_n + 1, np.int32)
-        buf_b = np.empty(T * max_n + 1, np.int32)
+        flags = np.zeros(((max_n + BLOCK - 1) // BLOCK) * BLOCK, np.uint8)  # zero padding read by _compact
+        buf_a = np.empty(T * max_n + BLOCK, np.int32)
+        buf_b = np.empty(T * max_n + BLOCK, np.int32)
         ptr_a = np.empty(T + 1, np.int64)
         ptr_b = np.empty(T + 1, np.int64)
+        in_ptr = np.empty(T + 1, np.int64)
         for s in range(lo, hi):
-            # layer 0 reads the input train directly
-            cur_ptr = step_ptr[s]
+            # layer 0 reads the input train in place: build its step offsets
+            for t in range(T + 1):
+                in_ptr[t] = 0
+            for q in range(sample_ptr[s], sample_ptr[s + 1]):
+                in_ptr[in_times[q] + 1] += 1
+            in_ptr[0] = sample_ptr[s]
+            for t in range(T):
+                in_ptr[t + 1] += in_ptr[t]
+            cur_ptr = in_ptr
             cur_idx = in_idx
             use_a = True
             for l in range(n_layers):

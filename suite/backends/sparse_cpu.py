@@ -36,6 +36,7 @@ class PreparedNetwork:
     beta: np.ndarray
     thr: np.ndarray
     n_off: np.ndarray
+    profiles: tuple
 
     @classmethod
     def build(cls, network: Network) -> "PreparedNetwork":
@@ -79,7 +80,7 @@ class PreparedNetwork:
             W=cat(W_parts, np.float32), w_off=w_off, R=cat(R_parts, np.float32), r_off=r_off,
             nz=cat(nz_parts, np.int64), nz_in_off=nz_in_off, nz_rec_off=nz_rec_off,
             bias=cat(bias_parts, np.float32), rbias=cat(rbias_parts, np.float32), beta=cat(beta_parts, np.float32), thr=cat(thr_parts, np.float32),
-            n_off=n_off,
+            n_off=n_off, profiles=tuple(network.profile()),
         )
 
     def run(self, spikes: SpikeTrain, *, record: bool = False, threads: int | None = None) -> SimulationResult:
@@ -102,14 +103,16 @@ class PreparedNetwork:
         width = int(sum(T * sizes[l] for l in range(len(sizes)) if rec_off[l] >= 0))
         rec = np.zeros((B, width), np.uint8)
         counts = np.zeros((B, len(sizes), 2), np.int64)
-        step_ptr = spikes.step_pointers()
-        in_idx = np.array(spikes.indices, dtype=np.int32)
+        # the kernel takes writeable arrays (numba types read-only arrays differently)
+        sample_ptr = np.array(spikes.sample_ptr)
+        in_times = np.array(spikes.times)
+        in_idx = np.array(spikes.indices)
         max_threads = numba.config.NUMBA_NUM_THREADS
         n_threads = max_threads if threads is None else max(1, min(int(threads), max_threads))
         previous = numba.get_num_threads()
         numba.set_num_threads(n_threads)
         try:
-            _kernel.simulate_batch(T, step_ptr, in_idx, len(sizes), self.n_in, self.n_out, self.recurrent,
+            _kernel.simulate_batch(T, sample_ptr, in_times, in_idx, len(sizes), self.n_in, self.n_out, self.recurrent,
                                    self.reset_zero, self.has_bias, self.W, self.w_off, self.R, self.r_off,
                                    self.nz, self.nz_in_off, self.nz_rec_off, self.bias, self.rbias, self.beta, self.thr,
                                    self.n_off, rec, rec_off, counts, max(1, min(B, n_threads)))
@@ -121,7 +124,7 @@ class PreparedNetwork:
         totals = counts.sum(axis=0)
         layers, spikes_in = [], spikes.n_spikes
         for l, layer in enumerate(net.layers):
-            prof = layer.profile()
+            prof = self.profiles[l]
             layers.append(LayerCounts(
                 name=layer.name, kind=layer.kind, n_in=layer.n_in, n_out=layer.n_out,
                 spikes_in=int(spikes_in), synaptic_events=int(totals[l, 0]), neuron_updates=B * T * layer.n_out,
@@ -149,7 +152,7 @@ def _warm_up(prepared: PreparedNetwork) -> None:
     rec = np.zeros((1, int(prepared.n_out[-1])), np.uint8)
     rec_off = np.full(L, -1, np.int64)
     rec_off[-1] = 0
-    _kernel.simulate_batch(1, np.zeros((1, 2), np.int64), np.zeros(1, np.int32), L, prepared.n_in, prepared.n_out,
+    _kernel.simulate_batch(1, np.zeros(2, np.int64), np.zeros(1, np.int32), np.zeros(1, np.int32), L, prepared.n_in, prepared.n_out,
                            prepared.recurrent, prepared.reset_zero, prepared.has_bias, prepared.W, prepared.w_off,
                            prepared.R, prepared.r_off, prepared.nz, prepared.nz_in_off, prepared.nz_rec_off,
                            prepared.bias, prepared.rbias, prepared.beta, prepared.thr, prepared.n_off, rec, rec_off,

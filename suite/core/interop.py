@@ -3,10 +3,19 @@
 Imported lazily by :class:`~spikebench.core.network.Network` so that torch, snnTorch and nir load
 only when used. NIR's LIF has no subtract reset and no reset delay, so spikebench writes its own
 dynamics (exact float32 ``beta``, reset mode, reset delay, weight bits, layer name) into each LIF
-node's ``metadata["spikebench"]`` and restores them on import. A foreign file without that
-metadata is read with snnTorch's export conventions (``r = tau/dt``, so ``beta = 1 - 1/r``) and
-the reset mode given by the caller, defaulting to snnTorch's subtract-with-delay; the assumption
-is recorded in ``network.metadata["assumptions"]``.
+node's ``metadata["spikebench"]`` and restores them on import; weights, biases and thresholds are
+stored as float32 arrays, so a spikebench -> NIR -> spikebench round trip is bit-exact.
+
+A foreign file without that metadata is read with snnTorch's export conventions (``r = tau/dt``, so
+``beta = 1 - 1/r``; where ``tau`` and ``r`` are float32 as snnTorch writes them, the float32 ``beta``
+that snnTorch's exporter maps to exactly that ``tau`` and ``r`` is chosen, preferring the roundest
+decimal or binary value) and the reset mode given by the caller, defaulting to snnTorch's subtract-with-delay; each
+assumption is recorded in ``network.metadata["assumptions"]``. A caller's ``reset`` also overrides the
+mode stored by spikebench (recorded there too).
+
+Every problem with a file or module raises a :class:`~spikebench.core.errors.SpikebenchError`
+subclass (``FileFormatError`` for unreadable or unsupported graphs, ``InvalidNetworkError`` for
+dynamics or parameters spikebench cannot represent), never a raw h5py/nir/torch exception.
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import BackendUnavailableError, FileFormatError, InvalidNetworkError
+from .errors import BackendUnavailableError, FileFormatError, InvalidNetworkError, SpikebenchError, UnknownNameError
 from .network import RESET_MODES, Layer, Network
 
 NIR_DT = 1e-4  # snnTorch's exporter's dt; it only sets the nominal tau written to the file
@@ -35,7 +44,11 @@ def _import(name: str, extra: str):
 # ---- snnTorch ---------------------------------------------------------------------------------------
 
 def network_to_snntorch(network: Network, device=None):
-    """``nn.Sequential`` of Linear -> Leaky / RLeaky with ``init_hidden=False`` (state passed explicitly)."""
+    """``nn.Sequential`` of Linear -> Leaky / RLeaky with ``init_hidden=False`` (state passed explicitly).
+
+    A recurrent layer without ``recurrent_bias`` gets a bias-free ``RLeaky.recurrent`` (snnTorch's
+    default ``nn.Linear`` has a random bias), so converting back gives ``recurrent_bias=None`` again.
+    """
     torch = _import("torch", "torch")
     snn = _import("snntorch", "snntorch")
     nn = torch.nn
@@ -51,10 +64,12 @@ def network_to_snntorch(network: Network, device=None):
         if layer.recurrent:
             neuron = snn.RLeaky(beta=beta, threshold=thr, reset_mechanism=layer.reset, all_to_all=True,
                                 linear_features=layer.n_out, init_hidden=False)
+            if layer.recurrent_bias is None:
+                neuron.recurrent = nn.Linear(layer.n_out, layer.n_out, bias=False)
             with torch.no_grad():
                 neuron.recurrent.weight.copy_(torch.from_numpy(np.array(layer.recurrent_weight)))
-                rb = layer.recurrent_bias if layer.recurrent_bias is not None else np.zeros(layer.n_out, np.float32)
-                neuron.recurrent.bias.copy_(torch.from_numpy(np.array(rb)))
+                if layer.recurrent_bias is not None:
+                    neuron.recurrent.bias.copy_(torch.from_numpy(np.array(layer.recurrent_bias)))
         else:
             neuron = snn.Leaky(beta=beta, threshold=thr, reset_mechanism=layer.reset, init_hidden=False)
         mods += [lin, neuron]
@@ -71,6 +86,25 @@ def _tensor_vector(value, n: int, what: str, where: str) -> np.ndarray:
     if arr.shape != (n,):
         raise InvalidNetworkError(f"{where}: {what} has shape {arr.shape}; expected a scalar or ({n},)")
     return arr
+
+
+_STATE_FUNCTIONS = {"_base_sub": "subtract", "_base_zero": "zero", "_base_int": "none"}
+
+
+def _snntorch_reset(neuron, where: str) -> str:
+    """The reset mode the neuron really runs: snnTorch picks ``state_function`` once, in ``__init__``,
+    so setting ``reset_mechanism`` afterwards changes the attribute but not the dynamics."""
+    declared = getattr(neuron, "reset_mechanism", "subtract")
+    fn = getattr(getattr(neuron, "state_function", None), "__name__", None)
+    running = _STATE_FUNCTIONS.get(fn, declared)
+    if running != declared:
+        raise InvalidNetworkError(
+            f"{where}: reset_mechanism says {declared!r} but the neuron runs {running!r} dynamics "
+            "(snnTorch fixes the reset when the neuron is built); rebuild the neuron with the reset you want"
+        )
+    if running not in RESET_MODES:
+        raise InvalidNetworkError(f"{where}: reset_mechanism {running!r} is not supported; use 'subtract' or 'zero'")
+    return running
 
 
 def network_from_snntorch(module) -> Network:
@@ -94,14 +128,14 @@ def network_from_snntorch(module) -> Network:
             raise InvalidNetworkError(f"module {lname!r} is a {type(lin).__name__}; expected nn.Linear")
         if type(neuron) not in (snn.Leaky, snn.RLeaky):
             raise InvalidNetworkError(f"{where} is a {type(neuron).__name__}; supported neurons: snn.Leaky, snn.RLeaky")
-        reset = getattr(neuron, "reset_mechanism", "subtract")
-        if reset not in RESET_MODES:
-            raise InvalidNetworkError(f"{where}: reset_mechanism {reset!r} is not supported; use 'subtract' or 'zero'")
+        reset = _snntorch_reset(neuron, where)
         if not getattr(neuron, "reset_delay", True):
             raise InvalidNetworkError(f"{where}: reset_delay=False is not supported; spikebench follows snnTorch's default delayed reset")
         if getattr(neuron, "state_quant", False) or getattr(neuron, "inhibition", False):
             raise InvalidNetworkError(f"{where}: state_quant and inhibition are not supported")
-        if float(getattr(neuron, "graded_spikes_factor", 1.0)) != 1.0:
+        gsf = getattr(neuron, "graded_spikes_factor", 1.0)
+        gsf = np.asarray(gsf.detach().cpu().numpy() if hasattr(gsf, "detach") else gsf, dtype=np.float64)
+        if not np.all(gsf == 1.0):
             raise InvalidNetworkError(f"{where}: graded spikes are not supported (graded_spikes_factor must be 1)")
         n_out = lin.out_features
         beta = np.clip(_tensor_vector(neuron.beta, n_out, "beta", where), 0.0, 1.0)  # snnTorch clamps at run time
@@ -111,8 +145,11 @@ def network_from_snntorch(module) -> Network:
         rec = rbias = None
         if isinstance(neuron, snn.RLeaky):
             r = getattr(neuron, "recurrent", None)
-            if not isinstance(r, nn.Linear):
-                raise InvalidNetworkError(f"{where}: only all-to-all RLeaky (linear_features=...) is supported")
+            if not getattr(neuron, "all_to_all", True) or not isinstance(r, nn.Linear):
+                raise InvalidNetworkError(
+                    f"{where}: only all-to-all RLeaky (all_to_all=True, linear_features=...) is supported, "
+                    f"its recurrent module is a {type(r).__name__}"
+                )
             rec = r.weight.detach().cpu().numpy()
             rbias = r.bias.detach().cpu().numpy() if r.bias is not None else None
         layers.append(Layer(weight=w, recurrent_weight=rec, bias=b, recurrent_bias=rbias, beta=beta, threshold=thr,
@@ -123,6 +160,11 @@ def network_from_snntorch(module) -> Network:
 # ---- NIR --------------------------------------------------------------------------------------------
 
 def network_to_nir(network: Network, path) -> None:
+    """Write ``network`` to ``path`` as a NIR HDF5 graph Input -> (Affine|Linear -> LIF [<-> Affine|Linear])* -> Output.
+
+    The file is written to a temporary name beside ``path`` and moved into place, so a failed write
+    never leaves a half-written file at ``path``.
+    """
     nir = _import("nir", "nir")
     nodes = {"input": nir.Input(input_type={"input": np.array([network.n_in])})}
     edges = []
@@ -130,7 +172,8 @@ def network_to_nir(network: Network, path) -> None:
     for i, layer in enumerate(network.layers, start=1):
         fc, lif = f"fc{i}", f"lif{i}"
         w = np.array(layer.weight, dtype=np.float32)
-        nodes[fc] = nir.Affine(weight=w, bias=np.array(layer.bias)) if layer.bias is not None else nir.Linear(weight=w)
+        nodes[fc] = (nir.Affine(weight=w, bias=np.array(layer.bias, dtype=np.float32)) if layer.bias is not None
+                     else nir.Linear(weight=w))
         beta = np.array(layer.beta, dtype=np.float32)
         with np.errstate(divide="ignore"):
             tau = np.where(beta < 1, NIR_DT / (1.0 - beta.astype(np.float64)), np.inf)
@@ -144,8 +187,8 @@ def network_to_nir(network: Network, path) -> None:
         if layer.recurrent:
             rec = f"rec{i}"
             rw = np.array(layer.recurrent_weight, dtype=np.float32)
-            nodes[rec] = (nir.Affine(weight=rw, bias=np.array(layer.recurrent_bias)) if layer.recurrent_bias is not None
-                          else nir.Linear(weight=rw))
+            nodes[rec] = (nir.Affine(weight=rw, bias=np.array(layer.recurrent_bias, dtype=np.float32))
+                          if layer.recurrent_bias is not None else nir.Linear(weight=rw))
             edges += [(lif, rec), (rec, lif)]
         prev = lif
     nodes["output"] = nir.Output(output_type={"output": np.array([network.n_out])})
@@ -154,10 +197,14 @@ def network_to_nir(network: Network, path) -> None:
     path = Path(path)
     if not path.parent.is_dir():
         raise FileFormatError(f"{path}: folder {path.parent} does not exist")
+    if path.is_dir():
+        raise FileFormatError(f"{path}: is a folder; give a file name such as {path / 'network.nir'}")
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         nir.write(str(tmp), graph)
         tmp.replace(path)
+    except OSError as exc:
+        raise FileFormatError(f"{path}: cannot write the NIR file ({type(exc).__name__}: {exc})") from None
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -167,45 +214,153 @@ def _scalarish(value) -> object:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     if isinstance(value, np.ndarray) and value.shape == ():
-        return value.item()
+        return _scalarish(value.item())
     if isinstance(value, np.generic):
-        return value.item()
+        return _scalarish(value.item())
     return value
 
 
 def network_from_nir(path, *, reset: str | None = None) -> Network:
-    """Read a NIR file of Input -> (Affine|Linear -> LIF [<-> Affine|Linear])* -> Output."""
+    """Read a NIR file of Input -> (Affine|Linear -> LIF [<-> Affine|Linear])* -> Output.
+
+    Args:
+        path: the ``.nir`` (HDF5) file.
+        reset: ``"subtract"`` or ``"zero"`` to force every layer's reset mode (recorded in
+            ``metadata["assumptions"]``); ``None`` uses the mode spikebench stored in the file, or
+            snnTorch's ``"subtract"`` for foreign files.
+
+    Raises:
+        FileFormatError: missing, corrupt or non-NIR file, or a graph that is not such a chain.
+        InvalidNetworkError: LIF dynamics or parameters spikebench cannot represent.
+        UnknownNameError: ``reset`` is not a known reset mode.
+    """
     nir = _import("nir", "nir")
+    if reset is not None and reset not in RESET_MODES:
+        raise UnknownNameError(f"unknown reset mode {reset!r}; use one of {', '.join(RESET_MODES)}")
     path = Path(path)
     if not path.is_file():
         raise FileFormatError(f"{path}: no such NIR file")
     try:
-        graph = nir.read(str(path))
+        # spikebench checks the structure and the shapes itself (with messages that say what to fix);
+        # nir's own type check also rejects older, valid files.
+        graph = nir.read(str(path), type_check=False)
     except Exception as exc:  # h5py/nir raise many types on corrupt input; all mean "not a NIR graph"
         raise FileFormatError(f"{path}: not a readable NIR graph ({type(exc).__name__}: {exc})") from None
+    if not isinstance(graph, nir.NIRGraph):
+        raise FileFormatError(f"{path}: the file holds a single {type(graph).__name__} node, not a NIR graph")
     try:
         return _graph_to_network(nir, graph, path, reset)
-    except (InvalidNetworkError, FileFormatError) as exc:
+    except SpikebenchError as exc:
         raise type(exc)(f"{path}: {exc}") from None
+    except Exception as exc:  # malformed fields (wrong types, shapes, metadata) in an otherwise readable file
+        raise FileFormatError(f"{path}: malformed NIR graph ({type(exc).__name__}: {exc})") from None
+
+
+def _io_size(node, attr: str) -> int | None:
+    types = getattr(node, attr, None)
+    if not isinstance(types, dict) or len(types) != 1:
+        return None
+    shape = next(iter(types.values()))
+    if shape is None:
+        return None
+    return int(np.prod(np.asarray(shape, dtype=np.int64)))
+
+
+def _lif_param(value, what: str, lif_name: str) -> np.ndarray:
+    arr = np.asarray(value, dtype=np.float32)
+    if arr.size == 0:
+        raise InvalidNetworkError(f"LIF node {lif_name!r}: {what} is empty")
+    if arr.size == 1:
+        return arr.reshape(())
+    return np.squeeze(arr) if arr.ndim > 1 else arr  # (1, n) from exporters that keep a batch axis
+
+
+def _snntorch_exporter(beta32: np.ndarray):
+    """``(tau, r)`` exactly as snnTorch's ``export_to_nir`` computes them from a float32 ``beta``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tau = NIR_DT / (1 - beta32)
+        return tau, tau / NIR_DT
+
+
+def _complexity(v: np.float32) -> float:
+    """How "round" a float32 is: significant decimal digits, or significant bits / log2(10) if fewer."""
+    if v == 0:
+        return 0.0
+    digits = len(np.format_float_scientific(v, unique=True).split("e")[0].replace(".", "").lstrip("-"))
+    mant, _ = np.frexp(np.float64(v))
+    m = int(mant * 2**24)
+    bits = 24 - ((m & -m).bit_length() - 1)
+    return min(float(digits), bits / np.log2(10))
+
+
+def _beta_from_tau_r(tau, r, lif_name: str) -> tuple[np.ndarray, bool]:
+    """``beta = 1 - 1/r``; float32 ``(tau, r)`` from snnTorch's exporter are inverted exactly.
+
+    Returns the float32 beta and whether every value was matched exactly against the exporter.
+    """
+    r64 = np.asarray(r, dtype=np.float64)
+    if r64.size == 0 or not np.all(r64 >= 1):  # also catches NaN
+        raise InvalidNetworkError(f"LIF node {lif_name!r}: r < 1 (or NaN) cannot come from a discrete-time LIF (beta = 1 - 1/r)")
+    est64 = 1.0 - 1.0 / r64
+    beta = est64.astype(np.float32)
+    tau_a, r_a = np.asarray(tau), np.asarray(r)
+    if tau_a.dtype != np.float32 or r_a.dtype != np.float32:
+        return beta, False
+    try:
+        tau_b, r_b, est_b = np.broadcast_arrays(tau_a, r_a, est64)
+    except ValueError:
+        return beta, False
+    out = est_b.astype(np.float32).reshape(-1)
+    flat_t, flat_r, flat_e = tau_b.reshape(-1), r_b.reshape(-1), est_b.reshape(-1)
+    keys = np.stack([flat_t.view(np.uint32), flat_r.view(np.uint32)], axis=1)
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    exact = True
+    for j, i in enumerate(first):
+        e64 = float(flat_e[i])
+        cands = {np.float32(e64)}
+        lo = hi = np.float32(e64)
+        for _ in range(8):
+            lo, hi = np.nextafter(lo, np.float32(0)), np.nextafter(hi, np.float32(1))
+            cands.update((lo, hi))
+        cands.update(np.float32(round(e64, d)) for d in range(1, 10))  # short decimals (0.9, 0.95, ...)
+        cands.update(np.float32(np.round(e64 * 2.0**k) / 2.0**k) for k in range(1, 25))  # dyadic values
+        arr = np.array(sorted(c for c in cands if 0.0 <= c <= 1.0), dtype=np.float32)
+        t_c, r_c = _snntorch_exporter(arr)
+        ok = arr[(t_c == flat_t[i]) & (r_c == flat_r[i])]
+        if ok.size:
+            out[inverse == j] = min(ok, key=lambda v: (_complexity(v), abs(float(v) - e64)))
+        else:
+            exact = False
+    return out.reshape(est_b.shape), exact
 
 
 def _graph_to_network(nir, graph, path, reset_override):
-    nodes, edges = graph.nodes, list(graph.edges)
+    nodes, edges = dict(graph.nodes), list(graph.edges)
     succ: dict[str, list[str]] = {k: [] for k in nodes}
-    for a, b in edges:
+    pred: dict[str, list[str]] = {k: [] for k in nodes}
+    for edge in edges:
+        if len(edge) != 2:
+            raise FileFormatError(f"edge {edge!r} does not join two nodes")
+        a, b = (_scalarish(x) for x in edge)
         if a not in nodes or b not in nodes:
-            raise FileFormatError(f"edge ({a!r}, {b!r}) names a node that does not exist")
+            missing = a if a not in nodes else b
+            raise FileFormatError(f"edge ({a!r}, {b!r}) names node {missing!r}, which does not exist in the graph")
         succ[a].append(b)
+        pred[b].append(a)
     for name, node in nodes.items():
         if isinstance(node, nir.NIRGraph):
             raise FileFormatError(f"node {name!r} is a nested subgraph; flatten the graph before importing")
     inputs = [k for k, v in nodes.items() if isinstance(v, nir.Input)]
     if len(inputs) != 1:
-        raise FileFormatError(f"expected exactly one Input node, found {len(inputs)}")
+        raise FileFormatError(f"expected exactly one Input node, found {len(inputs)}: {inputs}")
+    outputs = [k for k, v in nodes.items() if isinstance(v, nir.Output)]
+    if len(outputs) != 1:
+        raise FileFormatError(f"expected exactly one Output node, found {len(outputs)}: {outputs}")
     assumptions = []
     layers = []
     cur = inputs[0]
-    seen = set()
+    seen = {cur}
 
     def weight_node(name):
         node = nodes[name]
@@ -214,8 +369,8 @@ def _graph_to_network(nir, graph, path, reset_override):
         if isinstance(node, nir.Linear):
             return np.asarray(node.weight), None
         raise FileFormatError(
-            f"node {name!r} is a {type(node).__name__}; spikebench reads chains of Affine/Linear -> LIF "
-            "(with optional recurrent Affine/Linear loops)"
+            f"node {name!r} is a {type(node).__name__}, which spikebench cannot import; it reads chains of "
+            "Affine/Linear -> LIF (with optional recurrent Affine/Linear loops)"
         )
 
     while True:
@@ -226,26 +381,47 @@ def _graph_to_network(nir, graph, path, reset_override):
         if len(forward) != 1:
             raise FileFormatError(f"node {cur!r} must lead to exactly one next node, found {forward}")
         fc = forward[0]
-        if isinstance(nodes[fc], nir.Output):
-            break
         if fc in seen:
             raise FileFormatError(f"node {fc!r} is reached twice; cycles other than recurrent loops are not supported")
+        if len(pred[fc]) != 1:
+            raise FileFormatError(f"node {fc!r} has {len(pred[fc])} inputs; only chains are supported")
         seen.add(fc)
+        if isinstance(nodes[fc], nir.Output):
+            break
         w, b = weight_node(fc)
         if len(succ[fc]) != 1 or not isinstance(nodes[succ[fc][0]], nir.LIF):
-            raise FileFormatError(f"node {fc!r} must feed exactly one LIF node")
+            found = ", ".join(f"{n!r} ({type(nodes[n]).__name__})" for n in succ[fc]) or "nothing"
+            raise FileFormatError(f"node {fc!r} must feed exactly one LIF node, found {found}")
         lif_name = succ[fc][0]
+        if lif_name in seen:
+            raise FileFormatError(f"node {lif_name!r} is reached twice; cycles other than recurrent loops are not supported")
+        seen.add(lif_name)
         lif = nodes[lif_name]
-        n_out = w.shape[0] if w.ndim == 2 else -1
         rec_names = [n for n in succ[lif_name] if succ.get(n) == [lif_name]]
         rec = rbias = None
         if len(rec_names) > 1:
             raise FileFormatError(f"LIF node {lif_name!r} has {len(rec_names)} recurrent loops; at most one is supported")
         if rec_names:
+            if rec_names[0] in seen or len(pred[rec_names[0]]) != 1:
+                raise FileFormatError(f"node {rec_names[0]!r} is both in the chain and a recurrent loop of {lif_name!r}")
             rec, rbias = weight_node(rec_names[0])
             seen.add(rec_names[0])
-        meta = dict(getattr(lif, "metadata", {}) or {}).get(META_KEY, {})
-        meta = {k: _scalarish(v) for k, v in dict(meta).items()} if isinstance(meta, dict) else {}
+        if sorted(pred[lif_name]) != sorted([fc] + rec_names):
+            raise FileFormatError(f"LIF node {lif_name!r} has inputs {pred[lif_name]}; expected {[fc] + rec_names}")
+        meta = getattr(lif, "metadata", None)
+        meta = meta.get(META_KEY) if isinstance(meta, dict) else None
+        meta = {str(k): _scalarish(v) for k, v in meta.items()} if isinstance(meta, dict) else {}
+        if meta:
+            fmt = meta.get("format", FORMAT_VERSION)
+            if not isinstance(fmt, (int, np.integer)) or int(fmt) > FORMAT_VERSION:
+                raise FileFormatError(
+                    f"LIF node {lif_name!r}: spikebench metadata format {fmt!r} is newer than this version reads "
+                    f"({FORMAT_VERSION}); upgrade spikebench"
+                )
+            delay = meta.get("reset_delay", True)
+            if not (delay is True or (isinstance(delay, int) and delay == 1)):
+                raise InvalidNetworkError(f"LIF node {lif_name!r}: reset_delay={meta.get('reset_delay')!r} is not supported; "
+                                          "spikebench follows snnTorch's default delayed reset")
         v_leak = np.asarray(lif.v_leak, dtype=np.float64)
         if np.any(v_leak != 0):
             raise InvalidNetworkError(f"LIF node {lif_name!r} has a non-zero v_leak; spikebench's LIF leaks to 0")
@@ -253,28 +429,46 @@ def _graph_to_network(nir, graph, path, reset_override):
         if np.any(v_reset != 0):
             raise InvalidNetworkError(f"LIF node {lif_name!r} has a non-zero v_reset; only reset to 0 or by subtraction is supported")
         if "beta" in meta:
-            beta = np.asarray(meta["beta"], dtype=np.float32)
+            beta = _lif_param(meta["beta"], "metadata beta", lif_name)
         else:
-            r = np.asarray(lif.r, dtype=np.float64)
-            if np.any(r < 1):
-                raise InvalidNetworkError(f"LIF node {lif_name!r}: r < 1 cannot come from a discrete-time LIF (beta = 1 - 1/r)")
-            beta = (1.0 - 1.0 / r).astype(np.float32)
-            assumptions.append(f"{lif_name}: beta = 1 - 1/r (snnTorch export convention r = tau/dt)")
-        layer_reset = reset_override or meta.get("reset")
-        if layer_reset is None:
+            beta, exact = _beta_from_tau_r(lif.tau, lif.r, lif_name)
+            assumptions.append(
+                f"{lif_name}: beta = 1 - 1/r (snnTorch export convention r = tau/dt)"
+                + ("; float32 beta matched exactly to snnTorch's exporter" if exact else "")
+            )
+        stored = meta.get("reset")
+        if reset_override is not None:
+            layer_reset = reset_override
+            if stored is None:
+                assumptions.append(f"{lif_name}: reset mode not in file; caller chose {reset_override!r} with one-step delay")
+            elif stored != reset_override:
+                assumptions.append(f"{lif_name}: file says reset {stored!r}; caller overrode it with {reset_override!r}")
+        elif stored is None:
             layer_reset = "subtract"
             assumptions.append(f"{lif_name}: reset mode not in file; assumed 'subtract' with one-step delay (snnTorch default)")
+        else:
+            layer_reset = stored
         bits = meta.get("weight_bits", -1)
+        name = meta.get("name", lif_name)
         layers.append(Layer(
             weight=w, bias=b, recurrent_weight=rec, recurrent_bias=rbias, beta=beta,
-            threshold=np.asarray(lif.v_threshold, dtype=np.float32).reshape(-1) if np.size(lif.v_threshold) > 1
-            else float(np.asarray(lif.v_threshold).reshape(-1)[0]) if n_out > 0 else 1.0,
+            threshold=_lif_param(lif.v_threshold, "v_threshold", lif_name),
             reset=layer_reset, weight_bits=None if bits is None or int(bits) < 0 else int(bits),
-            name=str(meta.get("name", lif_name)),
+            name=str(name) if name is not None and str(name) else lif_name,
         ))
         cur = lif_name
     if not layers:
         raise FileFormatError("the graph has no Affine/Linear -> LIF layer between Input and Output")
-    gmeta = dict(getattr(graph, "metadata", {}) or {}).get(META_KEY, {})
+    unused = sorted(set(nodes) - seen)
+    if unused:
+        raise FileFormatError(f"nodes {unused} are not on the Input -> Output chain; spikebench would silently drop them")
+    n_in = _io_size(nodes[inputs[0]], "input_type")
+    if n_in is not None and n_in != layers[0].n_in:
+        raise InvalidNetworkError(f"Input node {inputs[0]!r} declares {n_in} values but the first layer takes {layers[0].n_in}")
+    n_out = _io_size(nodes[outputs[0]], "output_type")
+    if n_out is not None and n_out != layers[-1].n_out:
+        raise InvalidNetworkError(f"Output node {outputs[0]!r} declares {n_out} values but the last layer has {layers[-1].n_out}")
+    gmeta = getattr(graph, "metadata", None)
+    gmeta = gmeta.get(META_KEY, {}) if isinstance(gmeta, dict) else {}
     name = _scalarish(gmeta.get("name", Path(path).stem)) if isinstance(gmeta, dict) else Path(path).stem
     return Network(layers=tuple(layers), name=str(name), metadata={"source": str(path), "assumptions": assumptions})
