@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import with_biases
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import spikebench as sb
+from conftest import with_biases
 
 CASES = {
     # name: (sizes, recurrent, reset, connection_prob, biases, input density)

@@ -10,7 +10,6 @@ import pytest
 import spikebench as sb
 from spikebench.core.counts import SCHEMA
 
-
 # ---- Network -------------------------------------------------------------------------------------
 
 def test_layer_defaults_and_profile():

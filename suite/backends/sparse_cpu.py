@@ -39,7 +39,7 @@ class PreparedNetwork:
     profiles: tuple
 
     @classmethod
-    def build(cls, network: Network) -> "PreparedNetwork":
+    def build(cls, network: Network) -> PreparedNetwork:
         L = len(network.layers)
         W_parts, R_parts, nz_parts, bias_parts, rbias_parts, beta_parts, thr_parts = [], [], [], [], [], [], []
         w_off = np.zeros(L, np.int64)
@@ -85,8 +85,9 @@ class PreparedNetwork:
 
     def run(self, spikes: SpikeTrain, *, record: bool = False, threads: int | None = None) -> SimulationResult:
         """Simulate every sample of ``spikes``; ``threads`` caps numba's threads (default: all)."""
-        from . import _kernel
         import numba
+
+        from . import _kernel
 
         net = self.network
         if spikes.n != net.n_in:

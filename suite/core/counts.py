@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -95,7 +95,7 @@ class EventCounts:
         """Per layer: fraction of neuron updates that emitted a spike."""
         return [layer.spikes_out / layer.neuron_updates for layer in self.layers]
 
-    def __add__(self, other: "EventCounts") -> "EventCounts":
+    def __add__(self, other: EventCounts) -> EventCounts:
         """Counts of two runs of the same network (e.g. two batches) added together."""
         if not isinstance(other, EventCounts):
             return NotImplemented
@@ -123,7 +123,7 @@ class EventCounts:
         }
 
     @classmethod
-    def from_dict(cls, data, *, origin: str = "counts") -> "EventCounts":
+    def from_dict(cls, data, *, origin: str = "counts") -> EventCounts:
         """Validate and build from a parsed counts document; errors name ``origin`` and the field."""
         return _parse(data, origin)
 
@@ -137,7 +137,7 @@ class EventCounts:
         return text
 
     @classmethod
-    def from_json(cls, path) -> "EventCounts":
+    def from_json(cls, path) -> EventCounts:
         """Read and validate a counts file."""
         try:
             with open(path, "rb") as fh:

@@ -9,9 +9,10 @@ stored as float32 arrays, so a spikebench -> NIR -> spikebench round trip is bit
 A foreign file without that metadata is read with snnTorch's export conventions (``r = tau/dt``, so
 ``beta = 1 - 1/r``; where ``tau`` and ``r`` are float32 as snnTorch writes them, the float32 ``beta``
 that snnTorch's exporter maps to exactly that ``tau`` and ``r`` is chosen, preferring the roundest
-decimal or binary value) and the reset mode given by the caller, defaulting to snnTorch's subtract-with-delay; each
-assumption is recorded in ``network.metadata["assumptions"]``. A caller's ``reset`` also overrides the
-mode stored by spikebench (recorded there too).
+decimal or binary value) and the reset mode given by the caller, defaulting to snnTorch's
+subtract-with-delay; each assumption is recorded in ``network.metadata["assumptions"]``. A caller's
+``reset`` also overrides the mode stored by spikebench (recorded there too). snnTorch's exporter
+writes an ``RLeaky`` as a LIF node with a recurrent Affine loop, which is read as a recurrent layer.
 
 Every problem with a file or module raises a :class:`~spikebench.core.errors.SpikebenchError`
 subclass (``FileFormatError`` for unreadable or unsupported graphs, ``InvalidNetworkError`` for
@@ -425,7 +426,8 @@ def _graph_to_network(nir, graph, path, reset_override):
         v_leak = np.asarray(lif.v_leak, dtype=np.float64)
         if np.any(v_leak != 0):
             raise InvalidNetworkError(f"LIF node {lif_name!r} has a non-zero v_leak; spikebench's LIF leaks to 0")
-        v_reset = np.asarray(lif.v_reset if lif.v_reset is not None else 0.0, dtype=np.float64)
+        v_reset = getattr(lif, "v_reset", None)
+        v_reset = np.asarray(v_reset if v_reset is not None else 0.0, dtype=np.float64)
         if np.any(v_reset != 0):
             raise InvalidNetworkError(f"LIF node {lif_name!r} has a non-zero v_reset; only reset to 0 or by subtraction is supported")
         if "beta" in meta:

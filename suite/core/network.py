@@ -19,8 +19,8 @@ Records are frozen and keyword-only; constructors validate and copy, never compu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -243,7 +243,7 @@ class Network:
         quantum: float | None = 2.0**-8,
         weight_bits: int | None = None,
         name: str = "random",
-    ) -> "Network":
+    ) -> Network:
         """A seeded random network for tests and benchmarks.
 
         ``weight_std`` defaults to ``2 / sqrt(n_in)`` per layer (enough drive to make neurons
@@ -315,14 +315,14 @@ class Network:
         network_to_nir(self, path)
 
     @classmethod
-    def from_nir(cls, path) -> "Network":
+    def from_nir(cls, path) -> Network:
         """Read a NIR graph made of Affine/Linear -> LIF chains (recurrent Linear loops allowed)."""
         from .interop import network_from_nir
 
         return network_from_nir(path)
 
     @classmethod
-    def from_snntorch(cls, module) -> "Network":
+    def from_snntorch(cls, module) -> Network:
         """Convert an ``nn.Sequential`` of ``nn.Linear`` / ``snn.Leaky`` / ``snn.RLeaky``."""
         from .interop import network_from_snntorch
 

@@ -101,7 +101,7 @@ class SpikeTrain:
         a, b = self.sample_ptr[i], self.sample_ptr[i + 1]
         return self.times[a:b], self.indices[a:b]
 
-    def select(self, which) -> "SpikeTrain":
+    def select(self, which) -> SpikeTrain:
         """A new train holding the samples at positions ``which`` (slice or index array)."""
         order = np.arange(self.samples)[which]
         order = np.atleast_1d(order)
@@ -142,7 +142,7 @@ class SpikeTrain:
         return out
 
     @classmethod
-    def from_dense(cls, raster, *, timestep_s: float = 1e-3) -> "SpikeTrain":
+    def from_dense(cls, raster, *, timestep_s: float = 1e-3) -> SpikeTrain:
         """From a binary raster ``(samples, timesteps, n)`` or ``(timesteps, n)`` (one sample).
 
         Values must be 0 or 1 (bool, integer or float); anything else is an error, never rounded.
@@ -174,7 +174,7 @@ class SpikeTrain:
 
     @classmethod
     def from_events(cls, events, *, n: int, timesteps: int, timestep_s: float = 1e-3,
-                    t_start_s: float = 0.0) -> "SpikeTrain":
+                    t_start_s: float = 0.0) -> SpikeTrain:
         """Bin event streams into steps.
 
         ``events`` is a sequence (one per sample) of ``(times_s, channels)`` array pairs; event
@@ -207,8 +207,9 @@ class SpikeTrain:
 
     def save_npz(self, path) -> None:
         """Write as ``.npz`` (keys: sample_ptr, times, indices, timesteps, n, timestep_s), atomically."""
-        from .fileio import atomic_write_bytes
         import io
+
+        from .fileio import atomic_write_bytes
 
         buf = io.BytesIO()
         np.savez_compressed(buf, sample_ptr=self.sample_ptr, times=self.times, indices=self.indices,
@@ -217,7 +218,7 @@ class SpikeTrain:
         atomic_write_bytes(path, buf.getvalue())
 
     @classmethod
-    def load_npz(cls, path) -> "SpikeTrain":
+    def load_npz(cls, path) -> SpikeTrain:
         """Read a train written by :meth:`save_npz`, or a dense raster stored under key ``spikes``
         (shape ``(samples, timesteps, n)``, optional scalar ``timestep_s``)."""
         import zipfile
