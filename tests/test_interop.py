@@ -12,6 +12,7 @@ import dataclasses
 import h5py
 import numpy as np
 import pytest
+
 import spikebench as sb
 from spikebench.core.interop import network_from_nir
 
