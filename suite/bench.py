@@ -10,6 +10,7 @@ Methods:
   sparse-cpu b1      the reference kernel, one sample per call (Python call overhead included)
   sparse-cpu b64     the reference kernel over a batch of 64, one thread
   snntorch b1 / b64  the snnTorch backend (Linear -> Leaky step loop, inference mode)
+  snntorch cuda b1/b64  with --device cuda: snnTorch on the GPU, synchronised (not in "best dense CPU")
   gemm b1 / b64      time-batched dense baseline: one BLAS GEMM per layer over all T steps
                      (torch, MKL/oneDNN), then a compiled LIF scan; valid for feed-forward only
 Each method's output spikes are checked against the reference kernel before timing.
@@ -86,7 +87,8 @@ def _timeit(fn, per_call_samples: int, *, min_time: float = 0.02) -> float:
             return elapsed / (n * per_call_samples)
 
 
-def run_network_benchmark(rounds: int = 5, pool_size: int = 64, seed: int = 0, quick: bool = False) -> dict:
+def run_network_benchmark(rounds: int = 5, pool_size: int = 64, seed: int = 0, quick: bool = False,
+                          device: str | None = None) -> dict:
     import numba
     import torch
 
@@ -143,6 +145,15 @@ def run_network_benchmark(rounds: int = 5, pool_size: int = 64, seed: int = 0, q
         "gemm b1": (lambda: gemm(dense_pool[next_index()][None]), 1),
         "gemm b64": (lambda: gemm(dense_pool), pool_size),
     }
+    if device and device != "cpu":
+        cuda_model = snn.prepare(net, device)
+        chk = snn.simulate(net, pool, batch_size=64, prepared=cuda_model)  # contract on the device
+        assert np.array_equal(chk.output_spikes, ref.output_spikes), f"snnTorch on {device} disagrees"
+        assert chk.counts == ref.counts, f"snnTorch counts on {device} disagree"
+        methods[f"snntorch {device} b1"] = (lambda: snn.simulate(net, next_single(), batch_size=1,
+                                                                  prepared=cuda_model), 1)
+        methods[f"snntorch {device} b64"] = (lambda: snn.simulate(net, pool, batch_size=64, prepared=cuda_model),
+                                             pool_size)
     if quick:
         methods.pop("snntorch b64")
     times: dict[str, list[float]] = {k: [] for k in methods}
@@ -153,7 +164,7 @@ def run_network_benchmark(rounds: int = 5, pool_size: int = 64, seed: int = 0, q
             fn()  # re-warm caches after the previous method
             times[name].append(_timeit(fn, per, min_time=0.005 if quick else 0.02))
     med = {k: statistics.median(v) for k, v in times.items()}
-    best_dense = min(v for k, v in med.items() if not k.startswith("sparse"))
+    best_dense = min(v for k, v in med.items() if not k.startswith("sparse") and "cuda" not in k)
     rows = []
     for name, sec in med.items():
         rows.append({
@@ -168,7 +179,7 @@ def run_network_benchmark(rounds: int = 5, pool_size: int = 64, seed: int = 0, q
         "rows": rows,
         "sparse_vs_snntorch_b1": med["snntorch b1"] / med["sparse-cpu b64"],
         "sparse_b1_vs_snntorch_b1": med["snntorch b1"] / med["sparse-cpu b1"],
-        "sparse_vs_best_dense": best_dense / med["sparse-cpu b64"],
+        "sparse_vs_best_dense": best_dense / med["sparse-cpu b64"],  # best dense CPU path
         "sparse_b1_vs_best_dense": best_dense / med["sparse-cpu b1"],
         "rounds": rounds,
         "threads": 1,
@@ -239,9 +250,12 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="fewer, shorter rounds and no snnTorch b64 (smoke test)")
     parser.add_argument("--json", default=None, help="also write the raw results here")
+    parser.add_argument("--device", default=None,
+                        help="also time snnTorch on this device (e.g. cuda), after checking its spikes and counts")
     args = parser.parse_args(argv)
     rounds = 1 if args.quick else args.rounds
-    net_res = run_network_benchmark(rounds=rounds, pool_size=16 if args.quick else 64, quick=args.quick)
+    net_res = run_network_benchmark(rounds=rounds, pool_size=16 if args.quick else 64, quick=args.quick,
+                                    device=args.device)
     layer_rows = run_layer_benchmark(rounds=rounds, densities=(0.05,) if args.quick else (0.005, 0.05, 0.2))
     print(format_tables(net_res, layer_rows))
     if args.json:
