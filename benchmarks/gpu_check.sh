@@ -5,10 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD/.sbsrc${PYTHONPATH:+:$PYTHONPATH}"
-# map the three code folders onto the import root without installing
-rm -rf .sbsrc && mkdir -p .sbsrc && ln -s "$PWD/suite" .sbsrc/spikebench
-ln -s "$PWD/workloads" suite/workloads 2>/dev/null || true
-ln -s "$PWD/hardware_models" suite/hardware_models 2>/dev/null || true
+# assemble the import root from the three code folders without installing (a scratch copy)
+rm -rf .sbsrc && mkdir -p .sbsrc && cp -r suite .sbsrc/spikebench
+cp -r workloads .sbsrc/spikebench/workloads && cp -r hardware_models .sbsrc/spikebench/hardware_models
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
 python3 -m pytest -q -p no:cacheprovider tests/test_gpu.py tests/test_contract.py
 python3 -m spikebench.bench --device cuda --rounds 3 --json "${OUT:-/tmp}/bench_cuda.json"
