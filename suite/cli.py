@@ -17,6 +17,7 @@ from .core.errors import SpikebenchError, one_line
 # Modules that define ``register(subparsers)``; each sets ``func(args) -> int`` on its parser.
 _COMMAND_MODULES = (
     "spikebench.cli_simulate",
+    "spikebench.cli_chips",
 )
 
 
@@ -58,6 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("spikebench: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and closed early: not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,285 @@
+"""Records and the shared machinery of the chip models.
+
+* :class:`NetworkProfile` - what a chip mapping needs to know about the network (from a counts file).
+* :class:`Mapping` - a chip's placement of that network: cores, chips, feasibility, reasons.
+* :class:`Interval`, :class:`Estimate` - the result record, energies in joules and latency in
+  seconds, per inference.
+* :func:`interval_eval` - turns a model formula ``f(constants) -> {quantity: value}`` into
+  low / nominal / high by moving each constant within its interval (coordinate search over the box;
+  exact for formulas monotone in each constant, which all of ours are).
+
+Energy split (the same for every chip):
+
+* ``energy_dynamic_j``: the sum of per-event terms, each a count from the counts file times an
+  energy per event (synaptic events, neuron updates, spikes, routing hops, processor cycles). It is
+  linear in the counts with zero intercept: with every count zero it is exactly zero. Note that
+  neuron updates are counted for every mapped neuron every step, so a network that never spikes
+  still pays their dynamic energy on chips that charge them (Loihi's inactive update).
+* ``energy_static_j``: static (leakage / floor) power times the time of one inference.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from spikebench.core import EventCounts
+
+from .params import ChipSheet
+
+DEFAULT_WEIGHT_BITS = 8
+
+
+@dataclass(frozen=True, kw_only=True)
+class LayerProfile:
+    """Shape of one layer as a chip mapping sees it. ``*_assumed`` flags say what was defaulted."""
+
+    name: str
+    kind: str
+    n_in: int
+    n_out: int
+    synapses: int
+    fan_in_max: int
+    weight_bits: int
+    synapses_assumed: bool = False
+    fan_in_assumed: bool = False
+    weight_bits_assumed: bool = False
+
+    @property
+    def axons(self) -> int:
+        """Distinct presynaptic sources: inputs, plus the layer's own neurons when recurrent."""
+        return self.n_in + (self.n_out if self.kind == "recurrent" else 0)
+
+    @property
+    def fan_out_mean(self) -> float:
+        """Mean number of synapses per presynaptic source."""
+        return self.synapses / self.axons
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkProfile:
+    layers: tuple[LayerProfile, ...]
+
+    @classmethod
+    def from_counts(cls, counts: EventCounts, *, default_weight_bits: int = DEFAULT_WEIGHT_BITS) -> NetworkProfile:
+        """Profile from a counts file's layers. Missing synapses -> dense (all-to-all, plus all
+        recurrent pairs); missing fan-in -> every source; missing weight_bits -> ``default_weight_bits``."""
+        out = []
+        for layer in counts.layers:
+            rec = layer.kind == "recurrent"
+            dense = layer.n_in * layer.n_out + (layer.n_out * layer.n_out if rec else 0)
+            fan_dense = layer.n_in + (layer.n_out if rec else 0)
+            out.append(LayerProfile(
+                name=layer.name, kind=layer.kind, n_in=layer.n_in, n_out=layer.n_out,
+                synapses=dense if layer.synapses is None else max(int(layer.synapses), 0),
+                fan_in_max=fan_dense if layer.fan_in_max is None else int(layer.fan_in_max),
+                weight_bits=default_weight_bits if layer.weight_bits is None else int(layer.weight_bits),
+                synapses_assumed=layer.synapses is None,
+                fan_in_assumed=layer.fan_in_max is None,
+                weight_bits_assumed=layer.weight_bits is None,
+            ))
+        return cls(layers=tuple(out))
+
+    def assumptions(self) -> list[str]:
+        notes = []
+        names = [lp.name for lp in self.layers if lp.weight_bits_assumed]
+        if names:
+            bits = sorted({lp.weight_bits for lp in self.layers if lp.weight_bits_assumed})
+            notes.append(f"weight_bits not given for {', '.join(names)}: assumed {'/'.join(map(str, bits))}-bit weights")
+        names = [lp.name for lp in self.layers if lp.synapses_assumed]
+        if names:
+            notes.append(f"synapses not given for {', '.join(names)}: assumed dense (all-to-all) connectivity")
+        names = [lp.name for lp in self.layers if lp.fan_in_assumed]
+        if names:
+            notes.append(f"fan_in_max not given for {', '.join(names)}: assumed every source of the layer")
+        return notes
+
+
+@dataclass(frozen=True, kw_only=True)
+class PerInference:
+    """Counts of one inference (totals / samples), as floats, plus per-layer values."""
+
+    timesteps: int
+    timestep_s: float
+    spikes_in: float  # input spikes into the first layer
+    synaptic_events: float
+    neuron_updates: float
+    spikes_out: float
+    layer_synaptic_events: tuple[float, ...]
+    layer_spikes_in: tuple[float, ...]
+    layer_spikes_out: tuple[float, ...]
+    layer_neuron_updates: tuple[float, ...]
+
+    @classmethod
+    def from_counts(cls, counts: EventCounts) -> PerInference:
+        s = float(counts.samples)
+        ls = counts.layers
+        return cls(
+            timesteps=counts.timesteps, timestep_s=counts.timestep_s,
+            spikes_in=ls[0].spikes_in / s,
+            synaptic_events=sum(x.synaptic_events for x in ls) / s,
+            neuron_updates=sum(x.neuron_updates for x in ls) / s,
+            spikes_out=sum(x.spikes_out for x in ls) / s,
+            layer_synaptic_events=tuple(x.synaptic_events / s for x in ls),
+            layer_spikes_in=tuple(x.spikes_in / s for x in ls),
+            layer_spikes_out=tuple(x.spikes_out / s for x in ls),
+            layer_neuron_updates=tuple(x.neuron_updates / s for x in ls),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Placement:
+    """A chip's placement of a network (``cores`` in the chip's own unit, see ``core_kind``)."""
+
+    cores: int
+    chips: int
+    layer_cores: tuple[int, ...]
+    feasible: bool
+    reasons: tuple[str, ...] = ()
+    assumptions: tuple[str, ...] = ()
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Interval:
+    """low <= nominal <= high, in the unit named by the field that holds it."""
+
+    low: float
+    nominal: float
+    high: float
+
+    def __post_init__(self):
+        for v in (self.low, self.nominal, self.high):
+            if not math.isfinite(v) or v < 0:
+                raise ValueError(f"interval bounds must be finite and >= 0, got {self}")
+        if not self.low <= self.nominal <= self.high:
+            raise ValueError(f"interval not ordered: {self}")
+
+    def to_dict(self) -> dict:
+        return {"low": self.low, "nominal": self.nominal, "high": self.high}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Estimate:
+    """What one inference of a network costs on one chip (modelled).
+
+    Energies in joules per inference at ``boundary``; latency in seconds per inference. ``cores`` is
+    in the chip's unit (``core_kind``: neurocores, PEs, NPs, ...); ``chips`` is how many chips the
+    mapping needs. ``reasons`` say why the mapping is infeasible or what it had to change (splitting,
+    re-quantising, multi-chip); ``assumptions`` list every default the estimate relied on.
+    """
+
+    chip: str
+    title: str
+    boundary: str
+    energy_dynamic_j: Interval
+    energy_static_j: Interval
+    energy_j: Interval
+    latency_s: Interval
+    cores: int
+    core_kind: str
+    chips: int
+    feasible: bool
+    reasons: tuple[str, ...] = ()
+    assumptions: tuple[str, ...] = ()
+    kind: str = "modelled"
+
+    def to_dict(self) -> dict:
+        return {
+            "chip": self.chip, "title": self.title, "kind": self.kind, "per": "inference",
+            "boundary": self.boundary, "feasible": self.feasible, "cores": self.cores,
+            "core_kind": self.core_kind, "chips": self.chips,
+            "energy_dynamic_j": self.energy_dynamic_j.to_dict(),
+            "energy_static_j": self.energy_static_j.to_dict(),
+            "energy_j": self.energy_j.to_dict(),
+            "latency_s": self.latency_s.to_dict(),
+            "reasons": list(self.reasons), "assumptions": list(self.assumptions),
+        }
+
+
+@runtime_checkable
+class ChipModel(Protocol):
+    """A chip cost model: a pure function of (network profile, counts, its constants)."""
+
+    name: str
+    event_driven: bool  # False for dense time-stepped references (cost independent of activity)
+    core_kind: str
+
+    @property
+    def sheet(self) -> ChipSheet: ...
+
+    def estimate(self, profile: NetworkProfile, counts: EventCounts, *, real_time: bool = False,
+                 constants: Mapping[str, float] | None = None) -> Estimate: ...
+
+
+QUANTITIES = ("energy_dynamic_j", "energy_static_j", "energy_j", "latency_s")
+Formula = Callable[[Mapping[str, float]], Mapping[str, float]]
+
+
+def interval_eval(formula: Formula, sheet: ChipSheet, *, passes: int = 2) -> dict[str, Interval]:
+    """low / nominal / high of each quantity ``formula`` returns, over the constants' intervals.
+
+    Coordinate search from the nominal point: for each constant in turn, try its low, value and high
+    ends with the others held, keep the best; two passes. Starting from nominal makes
+    low <= nominal <= high hold by construction.
+    """
+    nominal = sheet.nominal_si()
+    base = formula(nominal)
+    varying = [(k, (p.si("low"), p.si(), p.si("high"))) for k, p in sheet.params.items() if p.varies]
+    out = {}
+    for q in base:
+        ends = []
+        for sense in (-1.0, 1.0):
+            point = dict(nominal)
+            best = float(base[q])
+            for _ in range(passes):
+                for k, candidates in varying:
+                    current = point[k]
+                    for c in candidates:
+                        if c == current:
+                            continue
+                        point[k] = c
+                        v = float(formula(point)[q])
+                        if sense * (v - best) > 0:
+                            best, current = v, c
+                    point[k] = current
+            ends.append(best)
+        nom = float(base[q])
+        out[q] = Interval(low=min(ends[0], nom), nominal=nom, high=max(ends[1], nom))
+    return out
+
+
+def pace(t_step_compute: float, timestep_s: float, real_time: bool) -> float:
+    """Time of one step: as fast as the chip computes, or held to the counts' real-time step."""
+    return max(t_step_compute, timestep_s) if real_time else t_step_compute
+
+
+def ceil_div(a: float, b: float) -> int:
+    return int(math.ceil(a / b - 1e-12)) if a > 0 else 0
+
+
+def mean_hops(units: int) -> float:
+    """Mean Manhattan distance between two random points of a square grid of ``units`` cells
+    (2/3 of the side length); 0 for a single cell. A placement assumption, not a chip constant."""
+    return 0.0 if units <= 1 else (2.0 / 3.0) * math.sqrt(units)
+
+
+def build_estimate(*, name: str, sheet: ChipSheet, formula: Formula, mapping: Placement, core_kind: str,
+                   profile: NetworkProfile, extra_assumptions: list[str] | tuple[str, ...] = (),
+                   constants: Mapping[str, float] | None = None) -> Estimate:
+    if constants is not None:
+        # a single point (sensitivity sampling): low = nominal = high at that point
+        vals = formula(constants)
+        iv = {q: Interval(low=float(vals[q]), nominal=float(vals[q]), high=float(vals[q])) for q in QUANTITIES}
+    else:
+        iv = interval_eval(formula, sheet)
+    return Estimate(
+        chip=name, title=sheet.title, boundary=sheet.boundary,
+        energy_dynamic_j=iv["energy_dynamic_j"], energy_static_j=iv["energy_static_j"],
+        energy_j=iv["energy_j"], latency_s=iv["latency_s"],
+        cores=mapping.cores, core_kind=core_kind, chips=mapping.chips, feasible=mapping.feasible,
+        reasons=tuple(mapping.reasons),
+        assumptions=tuple(profile.assumptions()) + tuple(mapping.assumptions) + tuple(extra_assumptions),
+    )

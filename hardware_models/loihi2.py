@@ -1,0 +1,68 @@
+"""Intel Loihi 2: mapping and cost formulas (reference §1.2, §3 'Loihi 2', §6.2, §6.6).
+
+Mapping: a layer takes max(neuron-bound (8,192 per core), synapse-memory-bound) cores; weights
+above 8 bits are re-quantised; 128 cores per chip.
+
+Energy: E_dyn = SE e_syn,all-in + NU e_nu, where e_syn,all-in is an upper bound derived from the
+PilotNet LIF system measurements (no per-op energy is published); E_static = chips P_static T_inf.
+Latency: simplified max-affine model (Timcheck 2026): t_step = max over the busiest core of
+(synaptic ops t_syn, neuron updates t_nu, barrier), times T.
+"""
+
+from __future__ import annotations
+
+from ._shell import ChipShell
+from .base import NetworkProfile, PerInference, Placement, ceil_div, pace
+from .params import ChipSheet
+
+ASSUMPTIONS = (
+    "no per-op energy is published for Loihi 2: dynamic energy uses an all-in energy per synaptic op "
+    "derived from system-level PilotNet LIF measurements (an upper bound at that workload's activity mix)",
+    "synapse memory: weight_bits per synapse, no index overhead; no fan-in limit is published, none enforced",
+    "synaptic events spread evenly over a layer's cores; the busiest core sets the step time (max-affine model)",
+)
+
+
+def place(profile: NetworkProfile, sheet: ChipSheet) -> Placement:
+    n_core = sheet["neurons_per_core"].value
+    mem_bits = sheet["syn_mem_per_core"].si() * 8
+    wb_max = int(sheet["weight_bits_max"].value)
+    reasons, layer_cores = [], []
+    for lp in profile.layers:
+        wb = max(1, lp.weight_bits)
+        if wb > wb_max:
+            reasons.append(f"{lp.name}: {wb}-bit weights exceed Loihi 2's {wb_max}-bit stored weights: "
+                           f"estimated at {wb_max} bits (plus a weight exponent)")
+            wb = wb_max
+        layer_cores.append(max(ceil_div(lp.n_out, n_core), ceil_div(lp.synapses * wb, mem_bits), 1))
+    total = sum(layer_cores)
+    chips = max(1, ceil_div(total, sheet["cores_per_chip"].value))
+    if chips > 1:
+        reasons.append(f"multi-chip: {total} cores need {chips} chips")
+    return Placement(cores=total, chips=chips, layer_cores=tuple(layer_cores), feasible=True,
+                     reasons=tuple(reasons), assumptions=ASSUMPTIONS)
+
+
+def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time: bool):
+    T = per.timesteps
+    se_tot, nu_tot = per.synaptic_events, per.neuron_updates
+    loads = [(per.layer_synaptic_events[k] / (c * T), lp.n_out / c)
+             for k, (lp, c) in enumerate(zip(profile.layers, pl.layer_cores))]
+
+    def f(p):
+        e_dyn = se_tot * p["e_syn_allin"] + nu_tot * p["e_nu"]
+        barrier = p["t_barrier_multichip"] if pl.chips > 1 else p["t_barrier"]
+        t_core = max(max(se * p["t_syn"], nu * p["t_nu"]) for se, nu in loads)
+        t_step = pace(max(t_core, barrier), per.timestep_s, real_time)
+        latency = T * t_step
+        static = pl.chips * p["p_static_chip"] * latency
+        return {"energy_dynamic_j": e_dyn, "energy_static_j": static, "energy_j": e_dyn + static, "latency_s": latency}
+
+    return f, []
+
+
+class Loihi2(ChipShell):
+    name = "loihi2"
+    core_kind = "neurocores"
+    place = staticmethod(place)
+    formula = staticmethod(formula)

@@ -1,0 +1,214 @@
+"""Published measured cases rebuilt as counts, and the chip models' error on them.
+
+Each case names its source (reference §2, §6.2, §6.5), the chip and boundary, the measured number
+and its evidence grade. The counts are rebuilt from what the source publishes (totals of synaptic
+ops and neuron updates, layer sizes); where a number is not published the case says what was set
+and why. ``calibrated`` marks cases whose numbers were used to derive the constants being checked
+(a fit check, not an independent test).
+
+Error band by grade (predicted nominal / measured within [1/band, band]): primary x1.5,
+measured-artifact x2 (the Loihi 2 runs alone spread 1.9x), derived x2, secondary x3.
+``enforced`` is False, with a reason, for rows outside the regime a model claims; they are printed
+but not held to the band.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from spikebench.core import EventCounts
+
+from .base import Interval, NetworkProfile
+
+BANDS = {"primary": 1.5, "measured-artifact": 2.0, "derived": 2.0, "secondary": 3.0, "unverified": 5.0}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Case:
+    case_id: str
+    chip: str
+    quantity: str  # energy_dynamic_j | energy_j | latency_s (per inference)
+    measured: float
+    grade: str
+    source: str
+    note: str
+    build: Callable[[], EventCounts]
+    calibrated: bool = False
+    enforced: bool = True
+    not_enforced_why: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseResult:
+    case_id: str
+    chip: str
+    quantity: str
+    measured: float
+    predicted: Interval
+    error: float  # (nominal - measured) / measured
+    band: float
+    within_band: bool
+    grade: str
+    calibrated: bool
+    enforced: bool
+    source: str
+    note: str
+
+    def to_dict(self) -> dict:
+        return {"case": self.case_id, "chip": self.chip, "quantity": self.quantity, "measured": self.measured,
+                "predicted_low": self.predicted.low, "predicted_nominal": self.predicted.nominal,
+                "predicted_high": self.predicted.high, "error": self.error, "band": self.band,
+                "within_band": self.within_band, "grade": self.grade, "calibrated": self.calibrated,
+                "enforced": self.enforced, "source": self.source, "note": self.note}
+
+
+def _counts(layers: list[dict], *, timesteps: int, timestep_s: float, source: str) -> EventCounts:
+    """Counts of one inference (samples = 1); validated through the counts-file parser."""
+    doc = {"schema": "spikebench.counts/1", "samples": 1, "timesteps": timesteps, "timestep_s": timestep_s,
+           "layers": [{**lay, "neuron_updates": timesteps * lay["n_out"]} for lay in layers],
+           "source": {"validation_case": source}}
+    return EventCounts.from_dict(doc, origin=f"validation case {source}")
+
+
+# ---- Loihi: Frady et al. 2020 k-NN on a 32-chip board (reference §2.1 L1-kNN) ----------------------
+
+def _l1_knn() -> EventCounts:
+    # 76,800 pattern neurons, 2 x 500 inputs broadcast to all, 60 steps per query. Census (reference
+    # §2.1): 5.12-5.76e7 synaptic events per query; we take 708 input spikes x 76,800 = 5.44e7.
+    return _counts([{"name": "patterns", "n_in": 1000, "n_out": 76_800, "spikes_in": 708,
+                     "synaptic_events": 708 * 76_800, "spikes_out": 0, "synapses": 1000 * 76_800,
+                     "weight_bits": 8}], timesteps=60, timestep_s=1e-3, source="L1-kNN")
+
+
+# ---- Loihi 2: lava-dl PilotNet LIF (reference §2.1, §6.2) ------------------------------------------
+
+_PN_SYNOPS_STEP = 2.29e6  # read from the saved activity plot (+-5 %)
+_PN_DENDRITE_STEP = 3.7e5
+_PN_BUSIEST_CORE = 1.51e5  # synaptic ops per step on each of the three busiest cores
+
+
+def _l2_pilotnet() -> EventCounts:
+    # Two pseudo-layers reproduce the published totals per step and the busiest cores' load:
+    # 'busiest' = the three busiest cores (3 x 8,192 neurons, 3 x 1.51e5 synops per step);
+    # 'rest' = everything else. Input/output spike numbers are not published (set, not used by the model).
+    T = 16
+    busy_se = int(3 * _PN_BUSIEST_CORE * T)
+    rest_se = int(_PN_SYNOPS_STEP * T) - busy_se
+    busy_n = 3 * 8192
+    rest_n = int(_PN_DENDRITE_STEP) - busy_n
+    return _counts([
+        {"name": "busiest", "n_in": 200 * 66 * 3, "n_out": busy_n, "spikes_in": 20_000, "synaptic_events": busy_se,
+         "spikes_out": 50_000, "synapses": 300_000, "weight_bits": 8},
+        {"name": "rest", "n_in": busy_n, "n_out": rest_n, "spikes_in": 50_000, "synaptic_events": rest_se,
+         "spikes_out": 10_000, "synapses": 9_000_000, "weight_bits": 8},
+    ], timesteps=T, timestep_s=1e-3, source="L2-PilotNet-LIF")
+
+
+# ---- TrueNorth: Merolla 2014 SM S11 multi-object detection (reference §2.1 TN-detect) --------------
+
+def _tn_detect() -> EventCounts:
+    # 3,406 cores, 33 ticks per frame; activity is not published: no spikes, so this checks the static
+    # term and the tick only. One layer of 3,406 x 256 neurons with fan-in <= 256 fills 3,406 cores.
+    n = 3406 * 256
+    return _counts([{"name": "detect", "n_in": n, "n_out": n, "spikes_in": 0, "synaptic_events": 0,
+                     "spikes_out": 0, "synapses": n * 256, "fan_in_max": 256, "weight_bits": 1}],
+                   timesteps=33, timestep_s=1e-3, source="TN-detect")
+
+
+# ---- Akida: AKD1500 AkidaNets (reference §6.3, §6.5) -------------------------------------------------
+
+def _akidanet(case: str, dense_mmacs: float, sparsity: float) -> Callable[[], EventCounts]:
+    # One frame; synaptic events = MACs with non-zero input = dense MACs x (1 - sparsity). The layer shape
+    # is a stand-in (the model's energy uses only the event count); synapses set to fit one pass.
+    def build() -> EventCounts:
+        ev = int(round(dense_mmacs * 1e6 * (1 - sparsity)))
+        n_out = 10_000
+        spikes_in = -(-ev // n_out)
+        return _counts([{"name": "akidanet", "n_in": max(spikes_in, 150_528), "n_out": n_out,
+                         "spikes_in": spikes_in, "synaptic_events": ev, "spikes_out": 0,
+                         "synapses": 1_000_000, "weight_bits": 4}],
+                       timesteps=1, timestep_s=1.0, source=case)
+    return build
+
+
+_AKIDANETS = [
+    # id, dense MMACs, sparsity, dynamic mJ (range midpoint), Minimal latency ms
+    ("AK1500-AkidaNet-0.25-160", 46.1, 0.467, (0.610, 0.632), 21.05),
+    ("AK1500-AkidaNet-0.25-224", 90.2, 0.469, (1.192, 1.215), 37.17),
+    ("AK1500-AkidaNet-0.5-160", 179.1, 0.541, (1.969, 2.025), 60.65),
+    ("AK1500-AkidaNet-0.5-224", 350.5, 0.544, (3.938, 3.985), 90.65),
+    ("AK1500-AkidaNet-1.0-160", 705.5, 0.608, (7.037, 7.163), 95.75),
+    ("AK1500-AkidaNet-1.0-224", 1381.8, 0.613, (14.492, 14.533), 126.3),
+]
+
+_AK_SRC = "brainchip_devhub akida1/model_zoo/imagenet_akidanet/docs/metrics.json (reference §6.5)"
+
+
+def cases() -> list[Case]:
+    out = [
+        Case(case_id="L1-kNN", chip="loihi", quantity="energy_dynamic_j", measured=1.33e-3, grade="derived",
+             source="Frady et al. 2020 Tables 1-2 (32-chip board); census derived in reference §2.1",
+             note="dynamic neurocore energy per query; census re-derivation pending (reference §5 item 8)",
+             build=_l1_knn),
+        Case(case_id="L1-kNN", chip="loihi", quantity="latency_s", measured=60 * 5.8e-6, grade="primary",
+             source="Frady et al. 2020 §5.1: 5.8 us per step x 60 steps",
+             note="step time depends on the mapping", build=_l1_knn, enforced=False,
+             not_enforced_why="our mapping minimises cores (8-bit weights on 5 chips) while the paper spread the "
+                              "patterns over 32 chips for speed; the 2-32-chip barrier is known only as <= 5.8 us"),
+    ]
+    pn_src = "lava-dl pilotnet_snn benchmark.ipynb (reference §2.1, §6.2)"
+    pn_note = "counts rebuilt from the saved activity plot (+-5 %)"
+    for rid, dyn, tot, step in (("b9e3691 Jan 2023", 1.09e-3, 1.66e-3, 152.8e-6),
+                                ("baa23ad 28 Oct 2022", 1.07e-3, 1.82e-3, 151.1e-6),
+                                ("76c8fbb 25 Oct 2022", 0.56e-3, 0.99e-3, 150.4e-6)):
+        cid = f"L2-PilotNet-LIF {rid.split()[0]}"
+        out.append(Case(case_id=cid, chip="loihi2", quantity="energy_dynamic_j", measured=dyn,
+                        grade="measured-artifact", source=f"{pn_src}, commit {rid}", note=pn_note,
+                        build=_l2_pilotnet, calibrated=True))
+        out.append(Case(case_id=cid, chip="loihi2", quantity="energy_j", measured=tot, grade="measured-artifact",
+                        source=f"{pn_src}, commit {rid}", note=pn_note, build=_l2_pilotnet, calibrated=True))
+        out.append(Case(case_id=cid, chip="loihi2", quantity="latency_s", measured=16 * step,
+                        grade="measured-artifact", source=f"{pn_src}, commit {rid}",
+                        note="16 steps per inference", build=_l2_pilotnet, calibrated=True))
+    out.append(Case(case_id="TN-detect", chip="truenorth", quantity="energy_j", measured=63e-3 * 33e-3,
+                    grade="primary", source="Merolla et al. 2014 SM S11: 63 mW x 33 ms per frame, 3,406 cores",
+                    note="activity not published: counts carry no spikes, so only the static term and the tick "
+                         "are checked; voltage not stated (model static is fitted at 0.8 V)", build=_tn_detect))
+    out.append(Case(case_id="TN-detect", chip="truenorth", quantity="latency_s", measured=33e-3, grade="primary",
+                    source="Merolla et al. 2014 SM S11: 33 ticks of 1 ms per frame", note="real-time tick",
+                    build=_tn_detect))
+    for cid, macs, sp, (dlo, dhi), lat_ms in _AKIDANETS:
+        build = _akidanet(cid, macs, sp)
+        out.append(Case(case_id=cid, chip="akida", quantity="energy_dynamic_j", measured=(dlo + dhi) / 2 * 1e-3,
+                        grade="measured-artifact", source=_AK_SRC,
+                        note=f"{macs} M dense MACs x (1 - {sp}) event-MACs; dynamic = midpoint of "
+                             f"{dlo}-{dhi} mJ over the mappings", build=build, calibrated=True))
+        small = macs * (1 - sp) <= 200  # M event-MACs: the 0.25 and 0.5 variants
+        out.append(Case(case_id=cid, chip="akida", quantity="latency_s", measured=lat_ms * 1e-3,
+                        grade="measured-artifact", source=_AK_SRC, note="Minimal mapping: clocks / 400 MHz",
+                        build=build, calibrated=True, enforced=small,
+                        not_enforced_why="" if small else
+                        "nominal throughput (2.92 event-MACs per clock) is the smallest model's; the 1.0-width "
+                        "models reach 7-11 per clock (inside the predicted interval)"))
+    return out
+
+
+def run_cases(selected: list[Case] | None = None) -> list[CaseResult]:
+    from . import get_chip
+
+    results = []
+    built: dict[int, EventCounts] = {}
+    for case in selected or cases():
+        counts = built.setdefault(id(case.build), case.build())
+        e = get_chip(case.chip).estimate(NetworkProfile.from_counts(counts), counts)
+        iv: Interval = getattr(e, case.quantity)
+        band = BANDS[case.grade]
+        ratio = iv.nominal / case.measured
+        note = case.note if case.enforced else f"{case.note}; not held to the band: {case.not_enforced_why}"
+        results.append(CaseResult(
+            case_id=case.case_id, chip=case.chip, quantity=case.quantity, measured=case.measured, predicted=iv,
+            error=ratio - 1.0, band=band, within_band=(1 / band <= ratio <= band), grade=case.grade,
+            calibrated=case.calibrated, enforced=case.enforced, source=case.source, note=note,
+        ))
+    return results
