@@ -12,7 +12,7 @@ from __future__ import annotations
 from spikebench.core import EventCounts, UnknownNameError
 
 from .akida import Akida
-from .base import ChipModel, Estimate, Interval, NetworkProfile, Placement
+from .base import ChipModel, Deployment, Estimate, Interval, NetworkProfile, Placement
 from .loihi import Loihi
 from .loihi2 import Loihi2
 from .params import GRADE_BANDS, GRADES, ChipSheet, Param, load_sheet
@@ -57,6 +57,6 @@ def estimate_all(counts: EventCounts, chips: list[str] | None = None, *, real_ti
 
 
 __all__ = [
-    "CHIPS", "ChipModel", "ChipSheet", "Estimate", "GRADES", "GRADE_BANDS", "Interval", "NetworkProfile",
+    "CHIPS", "ChipModel", "ChipSheet", "Deployment", "Estimate", "GRADES", "GRADE_BANDS", "Interval", "NetworkProfile",
     "Param", "Placement", "estimate_all", "get_chip", "load_sheet", "resolve_chips",
 ]

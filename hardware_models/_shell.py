@@ -7,7 +7,7 @@ from functools import cache
 
 from spikebench.core import EventCounts
 
-from .base import Estimate, NetworkProfile, PerInference, Placement, build_estimate
+from .base import Deployment, Estimate, NetworkProfile, PerInference, Placement, apply_deployment, build_estimate
 from .params import ChipSheet, load_sheet
 
 
@@ -33,21 +33,26 @@ class ChipShell:
     def sheet(self) -> ChipSheet:
         return sheet_of(self.name)
 
-    def mapping(self, profile: NetworkProfile) -> Placement:
-        return type(self).place(profile, self.sheet)
+    def mapping(self, profile: NetworkProfile, deployment: Deployment | None = None) -> Placement:
+        """The model's own placement, or the published ``deployment`` in its place (see :class:`Deployment`)."""
+        placement = type(self).place(profile, self.sheet)
+        return placement if deployment is None else apply_deployment(placement, deployment, profile)
 
-    def point_formula(self, profile: NetworkProfile, counts: EventCounts, *, real_time: bool = False):
+    def point_formula(self, profile: NetworkProfile, counts: EventCounts, *, real_time: bool = False,
+                      deployment: Deployment | None = None):
         """The model as a function of its constants only: ``f({name: SI value}) -> quantities``."""
-        placement = self.mapping(profile)
+        placement = self.mapping(profile, deployment)
         f, _ = type(self).formula(profile, placement, PerInference.from_counts(counts), real_time)
         return placement, f
 
     def estimate(self, profile: NetworkProfile, counts: EventCounts, *, real_time: bool = False,
-                 constants: Mapping[str, float] | None = None) -> Estimate:
-        """Energy and latency of one inference; ``constants`` (SI, by name) pins a single point."""
+                 constants: Mapping[str, float] | None = None,
+                 deployment: Deployment | None = None) -> Estimate:
+        """Energy and latency of one inference; ``constants`` (SI, by name) pins a single point;
+        ``deployment`` replaces the model's mapping by a published one (validation cases)."""
         if len(profile.layers) != len(counts.layers):
             raise ValueError("profile and counts describe different networks")
-        placement = self.mapping(profile)
+        placement = self.mapping(profile, deployment)
         per = PerInference.from_counts(counts)
         f, notes = type(self).formula(profile, placement, per, real_time)
         if constants is not None:

@@ -6,8 +6,13 @@ passes on one chip; recurrent layers are not supported by Akida 1.0 (infeasible)
 
 Energy: E_dyn = SE e_evMAC (one synaptic event = one MAC with non-zero input);
 E_static = P_floor T_inf.
-Latency: per step (frame) SE_step / (event-MACs per clock) / f_clk, plus reprogramming clocks for
-every pass beyond the first.
+Latency: per step (frame), clocks = SE_step / (NPs x event-MACs per clock per NP)
++ [passes > 1] x weights x reload clocks per weight, over f_clk. Both constants come from the 18
+AKD1500 AkidaNet rows (6 models x 3 mappings, vendor README): single-pass mappings run
+0.134-0.148 event-MACs per clock per NP whatever the model (21-33 NPs), so the NPs working in
+parallel set the speed; multi-pass mappings add 1.5-3.9 clocks per stored weight and frame (the
+weights of every pass are reloaded each frame). A single rate for all models missed the 1.0-width
+models by 2.5-3.6x.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ ASSUMPTIONS = (
     "so LIF dynamics are not reproduced on chip (accuracy not modelled)",
     "NP memory: 8 MB SRAM split evenly over 80 NPs; weight_bits per synapse",
     "neuron updates cost no separate energy (contained in the per-event-MAC fit)",
+    "latency: event-MACs spread evenly over the NPs used (0.137 per clock per NP, fitted on AKD1500 AkidaNets); "
+    "with more than one pass every weight is reloaded once per frame; host transfer time is not modelled",
 )
 
 
@@ -60,11 +67,13 @@ def place(profile: NetworkProfile, sheet: ChipSheet) -> Placement:
 def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time: bool):
     T = per.timesteps
     se_tot = per.synaptic_events
-    reprogram = pl.extra["passes"] - 1
+    nps = max(1, pl.cores)
+    reload_weights = sum(lp.synapses for lp in profile.layers) if pl.extra["passes"] > 1 else 0
 
     def f(p):
         e_dyn = se_tot * p["e_evmac"]
-        clocks_step = se_tot / T / p["evmac_per_clock"] + reprogram * p["program_clocks_per_pass"]
+        clocks_step = (se_tot / T / (nps * p["evmac_per_clock_per_np"])
+                       + reload_weights * p["reload_clocks_per_weight"])
         latency = T * pace(clocks_step / p["f_clk"], per.timestep_s, real_time)
         static = p["p_static"] * latency
         return {"energy_dynamic_j": e_dyn, "energy_static_j": static, "energy_j": e_dyn + static, "latency_s": latency}

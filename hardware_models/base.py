@@ -143,6 +143,61 @@ class Placement:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Deployment:
+    """How a published run was actually deployed, where a counts file cannot say it.
+
+    A counts file describes the network and its events, not how the authors placed it: Frady et al.
+    spread their k-NN layer over 32 Loihi chips for speed where a core-minimising mapping needs 5;
+    BrainChip's mapper chose 117 NPs in 4 passes for AkidaNet 1.0-224. A validation case states the
+    published deployment here (with its ``source``); the chip model then uses it in place of its own
+    mapping. ``None`` fields keep the model's own choice.
+    """
+
+    chips: int | None = None
+    layer_cores: tuple[int, ...] | None = None
+    passes: int | None = None
+    source: str = ""
+
+    def __post_init__(self):
+        for what in ("chips", "passes"):
+            v = getattr(self, what)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+                raise ValueError(f"deployment {what} must be an integer >= 1, got {v!r}")
+        if self.layer_cores is not None and (
+                not self.layer_cores or any(isinstance(c, bool) or not isinstance(c, int) or c < 1
+                                            for c in self.layer_cores)):
+            raise ValueError(f"deployment layer_cores must be integers >= 1, got {self.layer_cores!r}")
+
+    def describe(self) -> str:
+        parts = []
+        if self.chips is not None:
+            parts.append(f"{self.chips} chips")
+        if self.layer_cores is not None:
+            parts.append(f"cores per layer {', '.join(map(str, self.layer_cores))}")
+        if self.passes is not None:
+            parts.append(f"{self.passes} pass{'es' if self.passes > 1 else ''}")
+        return "; ".join(parts) + (f" ({self.source})" if self.source else "")
+
+
+def apply_deployment(pl: Placement, dep: Deployment, profile: NetworkProfile) -> Placement:
+    """``pl`` with the published deployment's chips, cores per layer and passes in place of the model's."""
+    layer_cores = pl.layer_cores
+    if dep.layer_cores is not None:
+        if len(dep.layer_cores) != len(profile.layers):
+            raise ValueError(f"deployment gives cores for {len(dep.layer_cores)} layers, the network has "
+                             f"{len(profile.layers)}")
+        layer_cores = tuple(dep.layer_cores)
+    extra = dict(pl.extra)
+    if dep.passes is not None:
+        extra["passes"] = dep.passes
+    return Placement(
+        cores=sum(layer_cores), chips=pl.chips if dep.chips is None else dep.chips, layer_cores=layer_cores,
+        feasible=pl.feasible, reasons=(*pl.reasons, f"published deployment used in place of the model's mapping: "
+                                                    f"{dep.describe()}"),
+        assumptions=pl.assumptions, extra=extra)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Interval:
     """low <= nominal <= high, in the unit named by the field that holds it."""
 
@@ -211,7 +266,8 @@ class ChipModel(Protocol):
     def sheet(self) -> ChipSheet: ...
 
     def estimate(self, profile: NetworkProfile, counts: EventCounts, *, real_time: bool = False,
-                 constants: Mapping[str, float] | None = None) -> Estimate: ...
+                 constants: Mapping[str, float] | None = None,
+                 deployment: Deployment | None = None) -> Estimate: ...
 
 
 QUANTITIES = ("energy_dynamic_j", "energy_static_j", "energy_j", "latency_s")

@@ -2,8 +2,11 @@
 
 Every step computes every synapse (n_in n_out, plus n_out^2 when recurrent) and updates every
 neuron, whatever the spikes: ops = T (dense MACs + neurons); weights (4 bytes, fp32) are read once
-per step. E_dyn = ops e_op + bytes e_byte; latency = ops / throughput (a compute-bound floor; launch
-and framework overhead are not calibrated); E_static = P_idle latency.
+per step. E_dyn = ops e_op + bytes e_byte; latency = T (ops per step / throughput + kernel launches
+per step x t_launch); E_static = P_idle latency. The GPU launches KERNELS_PER_LAYER_STEP kernels per
+layer and step (t_launch 5-20 us, HolisticTraceAnalysis documentation); the CPU has no launch term.
+CPU idle power and throughput are placeholders, not from the reference (grade unverified): every
+CPU estimate says so in its assumptions.
 """
 
 from __future__ import annotations
@@ -13,11 +16,23 @@ from .base import NetworkProfile, PerInference, Placement, pace
 from .params import ChipSheet
 
 BYTES_PER_WEIGHT = 4  # fp32
+KERNELS_PER_LAYER_STEP = 2  # one synaptic matrix product + one neuron-update kernel per layer and step
 
 ASSUMPTIONS = (
     "dense time-stepped simulation: cost independent of spike activity",
     "fp32 weights read once per step; one op per MAC and per neuron update (keras-spiking convention)",
-    "latency is a compute-bound floor at the stated throughput; launch/framework overhead not modelled",
+)
+GPU_NOTES = (
+    f"latency = compute at peak throughput + {KERNELS_PER_LAYER_STEP} kernel launches per layer and step "
+    "(5-20 us each, HolisticTraceAnalysis documentation: CPU-side launch time); framework overhead beyond "
+    "launches and host-device transfers are not modelled",
+)
+CPU_NOTES = (
+    "CPU throughput (1e10 op/s, 1e9-1e11) is a placeholder, not from the reference (grade unverified): "
+    "the latency is an order of magnitude only; use the harness's measured wall time",
+    "CPU idle power is not in the reference (placeholder 0 W, grade unverified): the static energy is 0 and "
+    "the energy is the per-op dynamic part only, an underestimate of a real package's energy",
+    "CPU energy per op (70 pJ, 4.6 pJ-8.6 nJ) is unverified (Horowitz talk figure)",
 )
 
 
@@ -31,14 +46,26 @@ def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time
     macs_step = sum(lp.n_in * lp.n_out + (lp.n_out * lp.n_out if lp.kind == "recurrent" else 0) for lp in profile.layers)
     ops = T * (macs_step + sum(lp.n_out for lp in profile.layers))
     weight_bytes = T * macs_step * BYTES_PER_WEIGHT
+    launches_step = KERNELS_PER_LAYER_STEP * len(profile.layers)
 
     def f(p):
         e_dyn = ops * p["e_op"] + weight_bytes * p["e_weight_byte"]
-        latency = T * pace(ops / T / p["throughput"], per.timestep_s, real_time)
+        t_step = ops / T / p["throughput"] + launches_step * p.get("t_launch", 0.0)
+        latency = T * pace(t_step, per.timestep_s, real_time)
         static = p["p_idle"] * latency
         return {"energy_dynamic_j": e_dyn, "energy_static_j": static, "energy_j": e_dyn + static, "latency_s": latency}
 
     return f, []
+
+
+def cpu_formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time: bool):
+    f, notes = formula(profile, pl, per, real_time)
+    return f, [*notes, *CPU_NOTES]
+
+
+def gpu_formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time: bool):
+    f, notes = formula(profile, pl, per, real_time)
+    return f, [*notes, *GPU_NOTES]
 
 
 class CPU(ChipShell):
@@ -46,7 +73,7 @@ class CPU(ChipShell):
     core_kind = "-"
     event_driven = False
     place = staticmethod(place)
-    formula = staticmethod(formula)
+    formula = staticmethod(cpu_formula)
 
 
 class GPU(ChipShell):
@@ -54,4 +81,4 @@ class GPU(ChipShell):
     core_kind = "-"
     event_driven = False
     place = staticmethod(place)
-    formula = staticmethod(formula)
+    formula = staticmethod(gpu_formula)

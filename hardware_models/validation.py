@@ -4,7 +4,9 @@ Each case names its source (reference §2, §6.2, §6.5), the chip and boundary,
 and its evidence grade. The counts are rebuilt from what the source publishes (totals of synaptic
 ops and neuron updates, layer sizes); where a number is not published the case says what was set
 and why. ``calibrated`` marks cases whose numbers were used to derive the constants being checked
-(a fit check, not an independent test).
+(a fit check, not an independent test). Where the source states how the network was deployed
+(chips used, cores or NPs, passes), which a counts file cannot carry, the case gives it as a
+:class:`Deployment` and the model uses it in place of its own mapping.
 
 Error band by grade (predicted nominal / measured within [1/band, band]): primary x1.5,
 measured-artifact x2 (the Loihi 2 runs alone spread 1.9x), derived x2, secondary x3.
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 
 from spikebench.core import EventCounts
 
-from .base import Interval, NetworkProfile
+from .base import Deployment, Interval, NetworkProfile
 
 BANDS = {"primary": 1.5, "measured-artifact": 2.0, "derived": 2.0, "secondary": 3.0, "unverified": 5.0}
 
@@ -37,6 +39,7 @@ class Case:
     calibrated: bool = False
     enforced: bool = True
     not_enforced_why: str = ""
+    deployment: Deployment | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,13 +57,15 @@ class CaseResult:
     enforced: bool
     source: str
     note: str
+    deployment: str = ""
 
     def to_dict(self) -> dict:
         return {"case": self.case_id, "chip": self.chip, "quantity": self.quantity, "measured": self.measured,
                 "predicted_low": self.predicted.low, "predicted_nominal": self.predicted.nominal,
                 "predicted_high": self.predicted.high, "error": self.error, "band": self.band,
                 "within_band": self.within_band, "grade": self.grade, "calibrated": self.calibrated,
-                "enforced": self.enforced, "source": self.source, "note": self.note}
+                "enforced": self.enforced, "source": self.source, "note": self.note,
+                "deployment": self.deployment}
 
 
 def _counts(layers: list[dict], *, timesteps: int, timestep_s: float, source: str) -> EventCounts:
@@ -118,31 +123,72 @@ def _tn_detect() -> EventCounts:
 
 # ---- Akida: AKD1500 AkidaNets (reference §6.3, §6.5) -------------------------------------------------
 
-def _akidanet(case: str, dense_mmacs: float, sparsity: float) -> Callable[[], EventCounts]:
-    # One frame; synaptic events = MACs with non-zero input = dense MACs x (1 - sparsity). The layer shape
-    # is a stand-in (the model's energy uses only the event count); synapses set to fit one pass.
+def _akidanet(case: str, dense_mmacs: float, sparsity: float, params: int) -> Callable[[], EventCounts]:
+    # One frame; synaptic events = MACs with non-zero input = dense MACs x (1 - sparsity); synapses = the
+    # model card's parameter count (the weights a multi-pass mapping reloads). The layer shape is a stand-in;
+    # the NPs and passes come from the published mapping (Deployment).
     def build() -> EventCounts:
         ev = int(round(dense_mmacs * 1e6 * (1 - sparsity)))
         n_out = 10_000
         spikes_in = -(-ev // n_out)
         return _counts([{"name": "akidanet", "n_in": max(spikes_in, 150_528), "n_out": n_out,
                          "spikes_in": spikes_in, "synaptic_events": ev, "spikes_out": 0,
-                         "synapses": 1_000_000, "weight_bits": 4}],
+                         "synapses": params, "weight_bits": 4}],
                        timesteps=1, timestep_s=1.0, source=case)
     return build
 
 
 _AKIDANETS = [
-    # id, dense MMACs, sparsity, dynamic mJ (range midpoint), Minimal latency ms
-    ("AK1500-AkidaNet-0.25-160", 46.1, 0.467, (0.610, 0.632), 21.05),
-    ("AK1500-AkidaNet-0.25-224", 90.2, 0.469, (1.192, 1.215), 37.17),
-    ("AK1500-AkidaNet-0.5-160", 179.1, 0.541, (1.969, 2.025), 60.65),
-    ("AK1500-AkidaNet-0.5-224", 350.5, 0.544, (3.938, 3.985), 90.65),
-    ("AK1500-AkidaNet-1.0-160", 705.5, 0.608, (7.037, 7.163), 95.75),
-    ("AK1500-AkidaNet-1.0-224", 1381.8, 0.613, (14.492, 14.533), 126.3),
+    # id, dense MMACs, sparsity, parameters, dynamic mJ (range over the mappings),
+    # published mappings: (name, NPs, passes, cycles) - Minimal first (the measured latency row)
+    ("AK1500-AkidaNet-0.25-160", 46.1, 0.467, 483_392, (0.610, 0.632),
+     (("Minimal", 21, 1, 8_417_975), ("AllNPs", 33, 1, 5_554_226), ("HwPr", 107, 4, 3_210_457))),
+    ("AK1500-AkidaNet-0.25-224", 90.2, 0.469, 483_392, (1.192, 1.215),
+     (("Minimal", 23, 1, 14_867_433), ("AllNPs", 33, 1, 9_825_823), ("HwPr", 110, 4, 4_613_118))),
+    ("AK1500-AkidaNet-0.5-160", 179.1, 0.541, 1_384_856, (1.969, 2.025),
+     (("Minimal", 25, 1, 24_259_988), ("AllNPs", 33, 1, 16_988_126), ("HwPr", 107, 4, 8_233_113))),
+    ("AK1500-AkidaNet-0.5-224", 350.5, 0.544, 1_384_856, (3.938, 3.985),
+     (("Minimal", 33, 1, 36_261_735), ("AllNPs", 33, 1, 36_261_479), ("HwPr", 130, 5, 11_024_084))),
+    ("AK1500-AkidaNet-1.0-160", 705.5, 0.608, 4_445_000, (7.037, 7.163),
+     (("Minimal", 69, 3, 38_299_862), ("AllNPs", 79, 3, 32_085_266), ("HwPr", 130, 5, 23_211_956))),
+    ("AK1500-AkidaNet-1.0-224", 1381.8, 0.613, 4_445_000, (14.492, 14.533),
+     (("Minimal", 117, 4, 50_512_691), ("AllNPs", 117, 4, 50_500_185), ("HwPr", 132, 5, 41_274_237))),
 ]
+AK_CLOCK_HZ = 400e6  # latency = cycles / 400 MHz in the vendor benchmark (reference §6.3)
 
-_AK_SRC = "brainchip_devhub akida1/model_zoo/imagenet_akidanet/docs/metrics.json (reference §6.5)"
+_AK_SRC = ("brainchip_devhub akida1/model_zoo/imagenet_akidanet/README.md AKD1500 tables and docs/metrics.json "
+           "(reference §6.5)")
+
+# ---- Akida, held out: PlantVillage (AkidaNet 0.5 at 224 x 224, 38-class head; not used in any fit) ------
+# Dense MACs: AkidaNet 0.5-224 (350.5 M, reference §6.5) - 1000-class head (512 x 1000 = 0.512 M)
+# + 38-class head (512 x 38 = 0.019 M) = 350.0 M.
+_PV_SRC = ("brainchip_devhub akida1/model_zoo/plant_village/README.md and docs/metrics.json (reference §6.5 "
+           "AK1500-PlantVillage): AkidaNet alpha 0.5, 224 x 224, 1,156,054 parameters, sparsity 54.58 %")
+_PV_MMACS = 350.5 - 0.512 + 0.019
+
+
+def akida_mapping_rows() -> list[tuple[str, Callable[[], EventCounts], Deployment, float, bool]]:
+    """Every published AKD1500 mapping row: (label, counts builder, deployment, measured latency s, fitted).
+    The 18 ImageNet rows were used to fit the latency constants; the 2 PlantVillage rows were not."""
+    out = []
+    for cid, macs, sp, params, _, maps in _AKIDANETS:
+        build = _akidanet(cid, macs, sp, params)
+        for name, nps, passes, cycles in maps:
+            out.append((f"{cid} {name}", build,
+                        Deployment(layer_cores=(nps,), passes=passes, source=f"vendor {name} mapping"),
+                        cycles / AK_CLOCK_HZ, True))
+    pv = _akidanet("AK1500-PlantVillage", _PV_MMACS, 0.5458, 1_156_054)
+    for name, nps, passes, cycles in (("Minimal", 34, 2, 36_418_493), ("AllNPs", 59, 2, 18_314_559)):
+        out.append((f"AK1500-PlantVillage {name}", pv,
+                    Deployment(layer_cores=(nps,), passes=passes, source=f"vendor {name} mapping"),
+                    cycles / AK_CLOCK_HZ, False))
+    return out
+
+
+_KNN_DEPLOY = Deployment(
+    chips=32, layer_cores=(32 * 128,),
+    source="Frady et al. 2020: the 76,800-pattern run used 32 chips (reference §2.1); cores per chip are not in "
+           "the reference: all 128 assumed, 18.75 patterns per core")
 
 
 def cases() -> list[Case]:
@@ -150,12 +196,12 @@ def cases() -> list[Case]:
         Case(case_id="L1-kNN", chip="loihi", quantity="energy_dynamic_j", measured=1.33e-3, grade="derived",
              source="Frady et al. 2020 Tables 1-2 (32-chip board); census derived in reference §2.1",
              note="dynamic neurocore energy per query; census re-derivation pending (reference §5 item 8)",
-             build=_l1_knn),
+             build=_l1_knn, deployment=_KNN_DEPLOY),
         Case(case_id="L1-kNN", chip="loihi", quantity="latency_s", measured=60 * 5.8e-6, grade="primary",
              source="Frady et al. 2020 §5.1: 5.8 us per step x 60 steps",
-             note="step time depends on the mapping", build=_l1_knn, enforced=False,
-             not_enforced_why="our mapping minimises cores (8-bit weights on 5 chips) while the paper spread the "
-                              "patterns over 32 chips for speed; the 2-32-chip barrier is known only as <= 5.8 us"),
+             note="partly a fit: the 2-32-chip barrier bound (t_barrier_board, 5.8 us) is this run's measured "
+                  "step time, so the row checks that the per-core work of the published deployment fits in it",
+             build=_l1_knn, deployment=_KNN_DEPLOY, calibrated=True),
     ]
     pn_src = "lava-dl pilotnet_snn benchmark.ipynb (reference §2.1, §6.2)"
     pn_note = "counts rebuilt from the saved activity plot (+-5 %)"
@@ -178,19 +224,31 @@ def cases() -> list[Case]:
     out.append(Case(case_id="TN-detect", chip="truenorth", quantity="latency_s", measured=33e-3, grade="primary",
                     source="Merolla et al. 2014 SM S11: 33 ticks of 1 ms per frame", note="real-time tick",
                     build=_tn_detect))
-    for cid, macs, sp, (dlo, dhi), lat_ms in _AKIDANETS:
-        build = _akidanet(cid, macs, sp)
+    for cid, macs, sp, params, (dlo, dhi), maps in _AKIDANETS:
+        build = _akidanet(cid, macs, sp, params)
+        name, nps, passes, cycles = maps[0]
+        dep = Deployment(layer_cores=(nps,), passes=passes,
+                         source=f"vendor {name} mapping: {nps} NPs, {passes} pass{'es' if passes > 1 else ''}")
         out.append(Case(case_id=cid, chip="akida", quantity="energy_dynamic_j", measured=(dlo + dhi) / 2 * 1e-3,
                         grade="measured-artifact", source=_AK_SRC,
                         note=f"{macs} M dense MACs x (1 - {sp}) event-MACs; dynamic = midpoint of "
-                             f"{dlo}-{dhi} mJ over the mappings", build=build, calibrated=True))
-        small = macs * (1 - sp) <= 200  # M event-MACs: the 0.25 and 0.5 variants
-        out.append(Case(case_id=cid, chip="akida", quantity="latency_s", measured=lat_ms * 1e-3,
-                        grade="measured-artifact", source=_AK_SRC, note="Minimal mapping: clocks / 400 MHz",
-                        build=build, calibrated=True, enforced=small,
-                        not_enforced_why="" if small else
-                        "nominal throughput (2.92 event-MACs per clock) is the smallest model's; the 1.0-width "
-                        "models reach 7-11 per clock (inside the predicted interval)"))
+                             f"{dlo}-{dhi} mJ over the mappings", build=build, calibrated=True, deployment=dep))
+        out.append(Case(case_id=cid, chip="akida", quantity="latency_s", measured=cycles / AK_CLOCK_HZ,
+                        grade="measured-artifact", source=_AK_SRC,
+                        note=f"{name} mapping ({nps} NPs, {passes} pass{'es' if passes > 1 else ''}): "
+                             f"{cycles:,} cycles / 400 MHz",
+                        build=build, calibrated=True, deployment=dep))
+    pv = _akidanet("AK1500-PlantVillage", _PV_MMACS, 0.5458, 1_156_054)
+    pv_dep = Deployment(layer_cores=(34,), passes=2, source="vendor Minimal mapping: 34 NPs, 2 passes")
+    out.append(Case(case_id="AK1500-PlantVillage", chip="akida", quantity="energy_dynamic_j",
+                    measured=(3.948 + 3.887) / 2 * 1e-3, grade="measured-artifact", source=_PV_SRC,
+                    note=f"held out (no constant was fitted on it); {_PV_MMACS:.1f} M dense MACs x (1 - 0.5458) "
+                         "event-MACs; dynamic = midpoint of 3.887-3.948 mJ over the mappings",
+                    build=pv, deployment=pv_dep))
+    out.append(Case(case_id="AK1500-PlantVillage", chip="akida", quantity="latency_s",
+                    measured=36_418_493 / AK_CLOCK_HZ, grade="measured-artifact", source=_PV_SRC,
+                    note="held out; Minimal mapping (34 NPs, 2 passes): 36,418,493 cycles / 400 MHz",
+                    build=pv, deployment=pv_dep))
     return out
 
 
@@ -201,7 +259,7 @@ def run_cases(selected: list[Case] | None = None) -> list[CaseResult]:
     built: dict[int, EventCounts] = {}
     for case in selected or cases():
         counts = built.setdefault(id(case.build), case.build())
-        e = get_chip(case.chip).estimate(NetworkProfile.from_counts(counts), counts)
+        e = get_chip(case.chip).estimate(NetworkProfile.from_counts(counts), counts, deployment=case.deployment)
         iv: Interval = getattr(e, case.quantity)
         band = BANDS[case.grade]
         ratio = iv.nominal / case.measured
@@ -210,5 +268,6 @@ def run_cases(selected: list[Case] | None = None) -> list[CaseResult]:
             case_id=case.case_id, chip=case.chip, quantity=case.quantity, measured=case.measured, predicted=iv,
             error=ratio - 1.0, band=band, within_band=(1 / band <= ratio <= band), grade=case.grade,
             calibrated=case.calibrated, enforced=case.enforced, source=case.source, note=note,
+            deployment=case.deployment.describe() if case.deployment else "",
         ))
     return results

@@ -257,6 +257,8 @@ def run_validate(args) -> int:
             if r.case_id not in seen:
                 seen.add(r.case_id)
                 print(f"{r.case_id}: {r.source}. {r.note}")
-            elif not r.enforced:
+                if r.deployment:
+                    print(f"  deployment (published, used in place of the model's mapping): {r.deployment}")
+            elif r.quantity == "latency_s" or not r.enforced:
                 print(f"{r.case_id} [{r.quantity}]: {r.note}")
     return 0 if all(r.within_band for r in results if r.enforced) else 1
