@@ -1,0 +1,188 @@
+"""The one loop: workload -> backend -> counted events -> chip estimates -> tidy result rows.
+
+A *cell* is one workload on one backend: its test split is simulated once with the workload's
+shipped reference network; the task metrics, the counts, the measured wall time (and NVML energy
+on CUDA) and every chip's estimate become rows (see :mod:`spikebench.results`). Cells are written
+whole when they finish, so an interrupted run resumes cell by cell.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .backends import get_backend
+from .core.counts import EventCounts
+from .core.errors import SpikebenchError, UnknownNameError
+from .results import Provenance, ResultsStore, Row
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunConfig:
+    workloads: tuple[str, ...]
+    backends: tuple[str, ...]
+    chips: tuple[str, ...]
+    device: str | None = None
+    seed: int = 0
+    limit: int | None = None
+    data_dir: str | None = None
+    require_real: bool = False
+
+    def to_dict(self) -> dict:
+        return {"workloads": list(self.workloads), "backends": list(self.backends), "chips": list(self.chips),
+                "device": self.device, "seed": self.seed, "limit": self.limit, "data_dir": self.data_dir,
+                "require_real": self.require_real}
+
+    def cells(self) -> list[tuple[str, str]]:
+        return [(w, b) for w in self.workloads for b in self.backends]
+
+
+def cell_name(workload: str, backend: str) -> str:
+    return f"{workload}__{backend}"
+
+
+def validate_config(cfg: RunConfig) -> None:
+    """Fail on unknown names before any work starts."""
+    from spikebench.hardware_models import CHIPS
+    from spikebench.workloads import WORKLOADS
+
+    for w in cfg.workloads:
+        if w not in WORKLOADS:
+            raise UnknownNameError(f"unknown workload {w!r}; choose from: {', '.join(WORKLOADS)}")
+    for b in cfg.backends:
+        get_backend(b)
+    for c in cfg.chips:
+        if c not in CHIPS:
+            raise UnknownNameError(f"unknown chip {c!r}; known chips: {', '.join(CHIPS)}")
+    if not cfg.workloads or not cfg.backends:
+        raise SpikebenchError("name at least one workload and one backend")
+
+
+def _nvml_energy_j(device: str):
+    """Return a function reading the GPU's total-energy counter in joules, or None without NVML."""
+    try:
+        import pynvml
+    except ImportError:
+        return None
+    try:
+        pynvml.nvmlInit()
+        index = int(device.split(":")[1]) if ":" in device else 0
+        handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+        pynvml.nvmlDeviceGetTotalEnergyConsumption(handle)  # not every GPU supports it
+    except Exception:  # noqa: BLE001 - NVML raises its own error family; no counter means no measurement
+        return None
+    return lambda: pynvml.nvmlDeviceGetTotalEnergyConsumption(handle) / 1000.0  # mJ -> J
+
+
+def counts_rows(counts: EventCounts, **common) -> list[Row]:
+    """Per-inference counts and per-layer activity (kind measured: exact counts of this simulation)."""
+    n = counts.samples
+    rows = [
+        Row(metric="synaptic_events_per_inference", value=counts.synaptic_events / n, unit="events", **common),
+        Row(metric="spikes_per_inference", value=counts.spikes / n, unit="spikes", **common),
+        Row(metric="neuron_updates_per_inference", value=counts.neuron_updates / n, unit="updates", **common),
+        Row(metric="input_spikes_per_inference", value=counts.layers[0].spikes_in / n, unit="spikes", **common),
+    ]
+    for k, layer in enumerate(counts.layers, start=1):
+        rows.append(Row(metric=f"activity_layer{k}", value=layer.spikes_out / layer.neuron_updates, unit="1",
+                        source=f"{layer.name} ({layer.kind}, {layer.n_in}->{layer.n_out})", **common))
+    return rows
+
+
+def estimate_rows(counts: EventCounts, chips, **common) -> list[Row]:
+    from spikebench.hardware_models import estimate_all
+
+    rows = []
+    for e in estimate_all(counts, list(chips)):
+        c = {**common, "kind": "modelled", "chip": e.chip}
+        why = "; ".join(e.reasons)
+        for metric, iv, unit in (("energy_j", e.energy_j, "J"), ("energy_dynamic_j", e.energy_dynamic_j, "J"),
+                                 ("energy_static_j", e.energy_static_j, "J"), ("latency_s", e.latency_s, "s")):
+            rows.append(Row(metric=metric, value=iv.nominal, low=iv.low, high=iv.high, unit=unit,
+                            source=e.boundary, **c))
+        rows.append(Row(metric="cores", value=float(e.cores), unit=e.core_kind, **c))
+        rows.append(Row(metric="chips", value=float(e.chips), unit="chips", **c))
+        rows.append(Row(metric="feasible", value=1.0 if e.feasible else 0.0, unit="bool", source=why, **c))
+    return rows
+
+
+def run_cell(workload_name: str, backend: str, cfg: RunConfig) -> list[Row]:
+    """Simulate one workload's test split on one backend and turn everything into rows."""
+    from spikebench import simulate
+    from spikebench.workloads import get_workload
+
+    wl = get_workload(workload_name)
+    data = wl.load("test", data_dir=Path(cfg.data_dir) if cfg.data_dir else None, require_real=cfg.require_real,
+                   limit=cfg.limit, seed=cfg.seed)
+    net = wl.reference_network()
+    device = cfg.device if backend == "snntorch" else None
+    energy = _nvml_energy_j(device) if device and device.startswith("cuda") else None
+    get_backend(backend)  # named errors before timing
+    simulate(net, data.spikes.select([0]), backend=backend, device=device)  # warm-up: JIT, thread pools, CUDA
+    e0 = energy() if energy else None
+    result = simulate(net, data.spikes, backend=backend, device=device)
+    e1 = energy() if energy else None
+    n = data.spikes.samples
+    common = {"workload": workload_name, "backend": backend, "device": result.device, "data": data.provenance,
+              "samples": n, "seed": cfg.seed}
+    rows = [Row(metric=m.name, value=float(m.value), low=m.low, high=m.high, unit=m.unit, kind="task",
+                source=m.note or data.source, **common) for m in wl.score(result.output_spikes, data)]
+    rows.append(Row(metric="wall_time_per_inference_s", value=result.wall_time_s / n, unit="s", kind="measured",
+                    source=f"{backend} on {result.device}, wall clock, {n} samples in one call", **common))
+    if e0 is not None and e1 is not None and math.isfinite(e1 - e0):
+        rows.append(Row(metric="gpu_energy_per_inference_j", value=(e1 - e0) / n, unit="J", kind="measured",
+                        source="NVML total-energy counter delta around the synchronised run (whole board)", **common))
+    rows += counts_rows(result.counts, kind="measured", **common)
+    rows += estimate_rows(result.counts, cfg.chips, **common)
+    return rows
+
+
+def run(cfg: RunConfig, out, *, resume: bool = False, progress: bool = True, on_cell=None) -> tuple[str, int]:
+    """Run every cell of ``cfg`` into the store at ``out``; returns (run_id, cells written now).
+
+    With ``resume``, continue the latest run of this store (its configuration must match) and skip
+    the cells it finished; without, start a new run. ``on_cell(cell)`` is called after each cell
+    is written (tests use it to interrupt).
+    """
+    validate_config(cfg)
+    store = ResultsStore(out).open(create=True)
+    prov = Provenance.collect()
+    run_id = None
+    if resume:
+        runs = store.runs()
+        if runs:
+            last = runs[-1]
+            old = store.run_config(last).get("config", {})
+            if old != cfg.to_dict():
+                raise SpikebenchError(f"--resume: the latest run in {out} ({last}) was started with another "
+                                      f"configuration ({old}); rerun with the same arguments or without --resume")
+            run_id = last
+    if run_id is None:
+        run_id = store.start_run(cfg.to_dict(), prov)
+    done = store.finished_cells(run_id)
+    todo = [c for c in cfg.cells() if cell_name(*c) not in done]
+    bar = None
+    if progress and todo:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(todo), desc="spikebench run", unit="cell", leave=False)
+    written = 0
+    try:
+        for workload_name, backend in todo:
+            if bar:
+                bar.set_postfix_str(f"{workload_name} on {backend}")
+            t0 = time.perf_counter()
+            rows = run_cell(workload_name, backend, cfg)
+            store.write_cell(run_id, cell_name(workload_name, backend), rows, prov)
+            written += 1
+            if bar:
+                bar.update(1)
+                bar.write(f"  {workload_name} on {backend}: {len(rows)} rows in {time.perf_counter() - t0:.1f} s")
+            if on_cell:
+                on_cell(cell_name(workload_name, backend))
+    finally:
+        if bar:
+            bar.close()
+    return run_id, written

@@ -1,0 +1,225 @@
+"""The results store: tidy, unit-bearing rows, append-only, written atomically, resumable.
+
+Layout of a store folder (``schema`` ``spikebench.results/1``)::
+
+    results/
+      store.json                       {"schema": "spikebench.results/1"}
+      runs/<run_id>/run.json           the run's configuration and provenance, written first
+      runs/<run_id>/cells/<cell>.json  every row of one finished cell (workload x backend)
+
+A cell's rows are written in one atomic rename when the cell finishes, so an interrupted run
+leaves whole cells or none: never a half-written file. ``--resume`` continues the latest run and
+skips the cells it already finished. Nothing is ever rewritten: a new run adds a new folder, and
+rows are unique by (run_id, workload, backend, chip, metric). Reports use, per cell, the latest
+run that finished it.
+
+One row per workload x backend x chip x metric::
+
+    run_id, workload, backend, device, chip, metric, value, low, high, unit, kind, data, samples,
+    seed, source, spikebench_version, git_commit, machine, timestamp
+
+``kind`` is ``measured`` (wall time, NVML energy), ``modelled`` (chip estimate) or ``task``
+(accuracy, AUROC); ``data`` is ``synthetic``, ``real-sample`` or ``real-full``. ``chip`` is empty
+for rows that are not chip estimates.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import subprocess
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .core.errors import FileFormatError, SpikebenchError
+from .core.fileio import atomic_write_text
+
+SCHEMA = "spikebench.results/1"
+KINDS = ("measured", "modelled", "task")
+DATA_TAGS = ("synthetic", "real-sample", "real-full")
+COLUMNS = ("run_id", "workload", "backend", "device", "chip", "metric", "value", "low", "high", "unit", "kind",
+           "data", "samples", "seed", "source", "spikebench_version", "git_commit", "machine", "timestamp")
+_CELL_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Row:
+    """One tidy result row (see module docstring); ``value`` in ``unit``, ``low``/``high`` optional."""
+
+    workload: str
+    backend: str
+    metric: str
+    value: float
+    unit: str
+    kind: str
+    data: str
+    chip: str = ""
+    device: str = "cpu"
+    low: float | None = None
+    high: float | None = None
+    samples: int | None = None
+    seed: int | None = None
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"row kind must be one of {KINDS}, got {self.kind!r}")
+        if self.data not in DATA_TAGS:
+            raise ValueError(f"row data tag must be one of {DATA_TAGS}, got {self.data!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Provenance:
+    """What every row of a run shares: version, commit, packages, machine."""
+
+    spikebench_version: str
+    git_commit: str
+    machine: str
+    packages: dict = field(default_factory=dict)
+
+    @classmethod
+    def collect(cls) -> Provenance:
+        from importlib import metadata
+
+        from . import __version__
+
+        pkgs = {}
+        for name in ("numpy", "numba", "torch", "snntorch", "nir", "h5py", "scikit-learn"):
+            try:
+                pkgs[name] = metadata.version(name)
+            except metadata.PackageNotFoundError:
+                pkgs[name] = None
+        return cls(spikebench_version=__version__, git_commit=_git_commit(), machine=_machine(), packages=pkgs)
+
+
+def _git_commit() -> str:
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        commit = out.stdout.strip() if out.returncode == 0 else "unknown"
+        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10)
+        if commit != "unknown" and dirty.stdout.strip():
+            commit += "+dirty"
+        return commit
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+
+
+class ResultsStore:
+    """A results folder (see module docstring)."""
+
+    def __init__(self, root) -> None:
+        self.root = Path(root)
+
+    # ---- opening ----------------------------------------------------------------------------------
+
+    def open(self, *, create: bool) -> ResultsStore:
+        """Check (or create) the store; a folder of another schema is an error, never overwritten."""
+        meta = self.root / "store.json"
+        if self.root.exists() and not self.root.is_dir():
+            raise SpikebenchError(f"{self.root}: is a file, not a results folder")
+        if meta.is_file():
+            try:
+                doc = json.loads(meta.read_text())
+            except (OSError, ValueError) as exc:
+                raise FileFormatError(f"{meta}: unreadable results store metadata ({exc})") from None
+            if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+                found = doc.get("schema") if isinstance(doc, dict) else doc
+                raise FileFormatError(f"{self.root}: results folder of schema {found!r}; this spikebench reads "
+                                      f"{SCHEMA!r} — use a new --out folder")
+            return self
+        if not create:
+            raise FileFormatError(f"{self.root}: not a spikebench results folder (no store.json); "
+                                  "run `spikebench run --out DIR` first")
+        if self.root.is_dir() and any(self.root.iterdir()):
+            raise SpikebenchError(f"{self.root}: folder exists, is not empty and is not a results store; "
+                                  "choose an empty or new --out folder")
+        (self.root / "runs").mkdir(parents=True, exist_ok=True)
+        atomic_write_text(meta, json.dumps({"schema": SCHEMA}) + "\n")
+        return self
+
+    # ---- runs -------------------------------------------------------------------------------------
+
+    def runs(self) -> list[str]:
+        d = self.root / "runs"
+        return sorted(p.name for p in d.iterdir() if (p / "run.json").is_file()) if d.is_dir() else []
+
+    def run_config(self, run_id: str) -> dict:
+        return json.loads((self.root / "runs" / run_id / "run.json").read_text())
+
+    def start_run(self, config: dict, provenance: Provenance) -> str:
+        run_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+        folder = self.root / "runs" / run_id / "cells"
+        folder.mkdir(parents=True)
+        doc = {"schema": SCHEMA, "run_id": run_id, "config": config, "provenance": asdict(provenance),
+               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        atomic_write_text(folder.parent / "run.json", json.dumps(doc, indent=2) + "\n")
+        return run_id
+
+    def finished_cells(self, run_id: str) -> set[str]:
+        d = self.root / "runs" / run_id / "cells"
+        return {p.stem for p in d.glob("*.json")} if d.is_dir() else set()
+
+    def write_cell(self, run_id: str, cell: str, rows: list[Row], provenance: Provenance) -> Path:
+        """Write a finished cell's rows in one atomic rename. A cell is written once per run."""
+        if not _CELL_RE.match(cell):
+            raise ValueError(f"bad cell name {cell!r}")
+        path = self.root / "runs" / run_id / "cells" / f"{cell}.json"
+        if path.exists():
+            raise SpikebenchError(f"{path}: cell already finished in run {run_id}; results are append-only")
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        full = []
+        keys = set()
+        for r in rows:
+            key = (r.workload, r.backend, r.chip, r.metric)
+            if key in keys:
+                raise ValueError(f"duplicate row {key} in cell {cell}")
+            keys.add(key)
+            full.append({"run_id": run_id, **asdict(r), "spikebench_version": provenance.spikebench_version,
+                         "git_commit": provenance.git_commit, "machine": provenance.machine, "timestamp": stamp})
+        atomic_write_text(path, json.dumps({"schema": SCHEMA, "cell": cell, "rows": full}, indent=1) + "\n")
+        return path
+
+    # ---- reading ----------------------------------------------------------------------------------
+
+    def rows(self, *, latest_only: bool = True) -> list[dict]:
+        """All rows; with ``latest_only``, each cell's rows from the latest run that finished it."""
+        by_cell: dict[str, tuple[str, list[dict]]] = {}
+        everything = []
+        for run_id in self.runs():
+            for path in sorted((self.root / "runs" / run_id / "cells").glob("*.json")):
+                try:
+                    doc = json.loads(path.read_text())
+                except (OSError, ValueError) as exc:
+                    raise FileFormatError(f"{path}: unreadable cell file ({exc})") from None
+                if not isinstance(doc, dict) or doc.get("schema") != SCHEMA or not isinstance(doc.get("rows"), list):
+                    raise FileFormatError(f"{path}: not a {SCHEMA} cell file")
+                everything.extend(doc["rows"])
+                by_cell[path.stem] = (run_id, doc["rows"])  # runs are sorted: later ones win
+        if not latest_only:
+            return everything
+        return [row for _, rows in by_cell.values() for row in rows]
+
+    def frame(self, *, latest_only: bool = True):
+        """The rows as a pandas DataFrame with the documented columns."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows(latest_only=latest_only), columns=list(COLUMNS))
