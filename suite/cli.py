@@ -18,6 +18,10 @@ from .core.errors import SpikebenchError, one_line
 _COMMAND_MODULES = (
     "spikebench.cli_simulate",
     "spikebench.cli_chips",
+    "spikebench.cli_train",
+    "spikebench.cli_run",
+    "spikebench.cli_report",
+    "spikebench.cli_choose",
 )
 
 

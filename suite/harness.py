@@ -129,6 +129,9 @@ def run_cell(workload_name: str, backend: str, cfg: RunConfig) -> list[Row]:
               "samples": n, "seed": cfg.seed}
     rows = [Row(metric=m.name, value=float(m.value), low=m.low, high=m.high, unit=m.unit, kind="task",
                 source=m.note or data.source, **common) for m in wl.score(result.output_spikes, data)]
+    rows.append(Row(metric="input_duration_s", value=data.spikes.timesteps * data.spikes.timestep_s, unit="s",
+                    kind="measured", source=f"{data.spikes.timesteps} steps x {data.spikes.timestep_s:g} s per input",
+                    **common))
     rows.append(Row(metric="wall_time_per_inference_s", value=result.wall_time_s / n, unit="s", kind="measured",
                     source=f"{backend} on {result.device}, wall clock, {n} samples in one call", **common))
     if e0 is not None and e1 is not None and math.isfinite(e1 - e0):

@@ -1,0 +1,67 @@
+"""``spikebench train <workload>``: train a workload's reference SNN (snnTorch, CPU) and save it.
+
+Writes ``<out>/<workload>.nir`` and ``<out>/<workload>.json`` (data provenance, held-out metric,
+chance, baseline, seed, epochs, timestep, threshold, training time, versions). The shipped networks
+in ``workloads/networks/`` were produced by this command with ``--out workloads/networks``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser("train", help="train a workload's reference SNN and save it as NIR + metadata JSON",
+                       description="Train the reference spiking network of a workload with snnTorch surrogate "
+                                   "gradients on CPU, quantise it to 8-bit power-of-two-scaled weights, evaluate "
+                                   "it with the sparse-cpu backend on the held-out split, and save it.")
+    p.add_argument("workload", help="nmnist, shd or ecg-anomaly")
+    p.add_argument("--data-dir", default=None,
+                   help="folder with the real data (default: $SPIKEBENCH_DATA, else the offline synthetic data)")
+    p.add_argument("--require-real", action="store_true", help="refuse synthetic data")
+    p.add_argument("--epochs", type=int, default=None, help="training epochs (default: the workload's)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the data order, initialisation and offline data")
+    p.add_argument("--out", default=".", help="folder for <workload>.nir and <workload>.json (default: .)")
+    p.add_argument("--limit", type=int, default=None, help="use at most this many training samples (quick runs)")
+    p.add_argument("--test-limit", type=int, default=None, help="evaluate on at most this many held-out samples")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="summary format on stdout")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from .core.errors import SpikebenchError
+    from .workloads import get_workload
+    from .workloads.training import train_workload
+
+    wl = get_workload(args.workload)
+    if args.epochs is not None and args.epochs < 1:
+        raise SpikebenchError(f"--epochs must be >= 1, got {args.epochs}")
+    for flag, value in (("--limit", args.limit), ("--test-limit", args.test_limit)):
+        if value is not None and value < 1:
+            raise SpikebenchError(f"{flag} must be >= 1, got {value}")
+    if args.seed < 0:
+        raise SpikebenchError(f"--seed must be >= 0, got {args.seed}")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise SpikebenchError(f"{out}: exists and is not a folder; give a folder for --out")
+    if args.require_real:
+        wl.load("test", data_dir=args.data_dir, require_real=True, limit=1, seed=args.seed)
+    log = (lambda *a, **k: print(*a, file=sys.stderr, **k)) if args.format == "json" else print
+    meta = train_workload(wl, data_dir=args.data_dir, epochs=args.epochs, seed=args.seed, out_dir=out,
+                          limit=args.limit, test_limit=args.test_limit, log=log)
+    if args.format == "json":
+        json.dump(meta, sys.stdout, indent=1, sort_keys=True, default=str)
+        print()
+        return 0
+    print(f"{meta['workload']}: held-out {meta['metric']} {meta['value']:.4f} on {meta['data']['test_samples']} "
+          f"samples ({meta['data']['provenance']} data); chance {json.dumps(meta['chance'])}; "
+          f"baseline {json.dumps({k: v for k, v in meta['baseline'].items() if k != 'model'})}")
+    if "threshold" in meta:
+        print(f"decision threshold (chosen on the train split): {meta['threshold']:g}")
+    print(f"training {meta['training']['training_time_s']:.1f} s, {meta['training']['epochs']} epochs, "
+          f"{meta['training']['torch_threads']} torch threads; written {out / (meta['workload'] + '.nir')} and .json")
+    print(meta["note"])
+    return 0

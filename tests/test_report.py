@@ -1,0 +1,452 @@
+"""``spikebench report``: tables, figures and the HTML page from a hand-built results store."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from spikebench.cli import main
+from spikebench.hardware_models import CHIPS
+from spikebench.report import Bibliography, ReportData, build_report, citation_keys, figure_pareto, pareto_front
+from spikebench.results import Provenance, ResultsStore, Row
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+WORKLOADS = ("nmnist", "shd", "ecg-anomaly")
+BACKENDS = ("sparse-cpu", "snntorch")
+CHIP_NAMES = tuple(CHIPS)  # loihi, loihi2, truenorth, spinnaker2, akida, cpu, gpu
+
+# energy per inference in µJ (nominal, low, high) per chip; workloads scale it
+ENERGY_UJ = {"loihi": (12.3, 10.1, 15.3), "loihi2": (2.57, 1.81, 8.35), "truenorth": (3264, 102, 4080),
+             "spinnaker2": (3867, 1987, 5968), "akida": (9.17, 8.27, 19.8), "cpu": (13.6, 1.09, 1129),
+             "gpu": (267507, 107001, 532152)}
+LATENCY_MS = {"loihi": (0.0479, 0.0446, 0.0880), "loihi2": (0.01, 0.01, 0.0233), "truenorth": (51, 2.43, 51),
+              "spinnaker2": (50, 50, 50), "akida": (0.0792, 0.0733, 0.171), "cpu": (0.0114, 0.00114, 0.114),
+              "gpu": (2.5, 1.0, 4.0)}
+SCALE = {"nmnist": 1.0, "shd": 2.0, "ecg-anomaly": 0.5}
+
+
+def _prov() -> Provenance:
+    return Provenance(spikebench_version="0.1.0", git_commit="abc1234", machine="test machine, 2 CPUs",
+                      packages={"numpy": "2.0"})
+
+
+def _rows(workload: str, backend: str, data: str) -> list[Row]:
+    common = {"workload": workload, "backend": backend, "data": data, "samples": 64, "seed": 0}
+    rows = []
+    if workload == "ecg-anomaly":
+        rows += [Row(metric="auroc", value=0.91, low=0.87, high=0.94, unit="1", kind="task",
+                     source="Moody & Mark 2001 (MIT-BIH), sample records", **common),
+                 Row(metric="auprc", value=0.55, unit="1", kind="task", **common),
+                 Row(metric="chance_auprc", value=0.12, unit="1", kind="task", **common),
+                 Row(metric="chance_auroc", value=0.5, unit="1", kind="task", **common),
+                 Row(metric="baseline_auroc", value=0.83, unit="1", kind="task", **common),
+                 Row(metric="detection_latency_s", value=0.42, unit="s", kind="task", **common)]
+    else:
+        acc = {"nmnist": 0.875, "shd": 0.6125}[workload] + (0.0 if backend == "sparse-cpu" else 0.0015)
+        rows += [Row(metric="accuracy", value=acc, low=acc - 0.04, high=acc + 0.04, unit="1", kind="task",
+                     source="synthetic generator (seeded); layout of Orchard et al. 2015" if workload == "nmnist"
+                     else "synthetic generator (seeded); layout of Cramer et al. 2020", **common),
+                 Row(metric="chance_level", value=0.1 if workload == "nmnist" else 0.05, unit="1", kind="task", **common),
+                 Row(metric="baseline_accuracy", value=0.71, unit="1", kind="task", **common)]
+    rows += [Row(metric="wall_time_per_inference_s", value=0.0021 if backend == "sparse-cpu" else 0.0105, unit="s",
+                 kind="measured", **common),
+             Row(metric="synaptic_events_per_inference", value=8682.0 * SCALE[workload], unit="events",
+                 kind="measured", **common),
+             Row(metric="spikes_per_inference", value=82.0, unit="spikes", kind="measured", **common),
+             Row(metric="neuron_updates_per_inference", value=1750.0, unit="updates", kind="measured", **common),
+             Row(metric="input_spikes_per_inference", value=204.5, unit="spikes", kind="measured", **common),
+             Row(metric="activity_layer1", value=0.0508, unit="1", kind="measured", source="rlif1 (recurrent, 40->30)",
+                 **common),
+             Row(metric="activity_layer2", value=0.023 + (0.001 if backend == "snntorch" else 0), unit="1",
+                 kind="measured", source="lif2 (dense, 30->5)", **common)]
+    for chip in CHIP_NAMES:
+        s = SCALE[workload]
+        e, lat = [v * s * 1e-6 for v in ENERGY_UJ[chip]], [v * 1e-3 for v in LATENCY_MS[chip]]
+        c = {**common, "chip": chip, "kind": "modelled"}
+        infeasible = chip == "akida" and workload == "shd"
+        rows += [Row(metric="energy_j", value=e[0], low=e[1], high=e[2], unit="J", source=f"{chip} boundary", **c),
+                 Row(metric="energy_dynamic_j", value=0.25 * e[0], low=0.25 * e[1], high=0.25 * e[2], unit="J", **c),
+                 Row(metric="energy_static_j", value=0.75 * e[0], low=0.75 * e[1], high=0.75 * e[2], unit="J", **c),
+                 Row(metric="latency_s", value=lat[0], low=lat[1], high=lat[2], unit="s", **c),
+                 Row(metric="cores", value=2.0, unit="cores", **c),
+                 Row(metric="chips", value=1.0, unit="chips", **c),
+                 Row(metric="feasible", value=0.0 if infeasible else 1.0, unit="bool",
+                     source="rlif1: recurrent layers are not supported by Akida 1.0; lif2: 8-bit weights"
+                     if infeasible else "", **c)]
+    return rows
+
+
+def make_store(root, *, data=None):
+    """3 workloads x 2 backends x 7 chips; ``data`` maps workload -> data tag."""
+    data = data or {"nmnist": "synthetic", "shd": "synthetic", "ecg-anomaly": "real-sample"}
+    store = ResultsStore(root).open(create=True)
+    prov = _prov()
+    run_id = store.start_run({"workloads": list(WORKLOADS)}, prov)
+    for w in WORKLOADS:
+        for b in BACKENDS:
+            store.write_cell(run_id, f"{w}__{b}", _rows(w, b, data[w]), prov)
+    return root
+
+
+def make_realistic_store(root):
+    """Rows from the harness's own row builders: counts of a seeded network, every chip model's estimate."""
+    import spikebench as sb
+    from spikebench.harness import counts_rows, estimate_rows
+
+    net = sb.Network.random(sizes=[40, 30, 5], recurrent=[True, False], seed=2)
+    result = sb.simulate(net, sb.random_spikes(4, 50, 40, 0.1, seed=3))
+    store = ResultsStore(root).open(create=True)
+    run_id = store.start_run({}, _prov())
+    common = {"workload": "shd", "backend": "sparse-cpu", "data": "real-sample", "samples": 4, "seed": 0}
+    rows = [Row(metric="accuracy", value=0.5, unit="1", kind="task", source="Cramer et al. 2020, sample", **common)]
+    rows += counts_rows(result.counts, kind="measured", **common)
+    rows += estimate_rows(result.counts, list(CHIPS), **common)
+    store.write_cell(run_id, "shd__sparse-cpu", rows, _prov())
+    return root
+
+
+@pytest.fixture(scope="module")
+def realistic(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("realistic")
+    results = make_realistic_store(tmp / "results")
+    return tmp / "out", build_report(results, tmp / "out")
+
+
+def test_report_of_real_estimates_names_the_reasons(realistic):
+    out, written = realistic
+    rows = _read_csv(out / "tables" / "chips_shd.csv")
+    assert [r["chip"] for r in rows] == list(CHIP_NAMES)
+    akida = next(r for r in rows if r["chip"] == "akida")
+    assert akida["feasible"] == "0" and "recurrent" in akida["reasons"]
+    page = (out / "index.html").read_text()
+    assert "synthetic-banner" not in page  # real-sample only
+    for tex in (out / "tables").glob("*.tex"):
+        assert not re.search(r"[^\x00-\x7f]", tex.read_text()), tex.name
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("report")
+    results = make_store(tmp / "results")
+    written = build_report(results, tmp / "out")
+    return tmp / "out", written
+
+
+def _read_csv(path):
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+# ---- files ---------------------------------------------------------------------------------------
+
+def test_every_file_is_written_and_non_empty(report):
+    out, written = report
+    assert list(written)[-1] == "index.html"
+    for rel, path in written.items():
+        assert path == out / rel and path.is_file() and path.stat().st_size > 0, rel
+    for name in ("workloads", "chips_nmnist", "chips_shd", "chips_ecg-anomaly", "chip_comparison"):
+        for ext in ("md", "tex", "csv"):
+            assert f"tables/{name}.{ext}" in written
+    for name in ("pareto_nmnist", "pareto_shd", "pareto_ecg-anomaly", "latency", "energy_split",
+                 "activity_nmnist", "activity_shd", "activity_ecg-anomaly"):
+        for ext in ("png", "pdf"):
+            assert f"figures/{name}.{ext}" in written
+    assert {"summary.md", "references.bib"} <= set(written)
+    assert not list(out.rglob("*.tmp"))  # atomic writes leave no temporaries
+
+
+# ---- tables --------------------------------------------------------------------------------------
+
+def test_markdown_chip_table_has_the_store_numbers(report):
+    out, _ = report
+    md = (out / "tables" / "chips_nmnist.md").read_text()
+    assert "Energy / inference (µJ)" in md and "Latency range (µs)" in md
+    loihi = next(line for line in md.splitlines() if line.startswith("| loihi |"))
+    assert "| 12.3 |" in loihi and "| 10.1–15.3 |" in loihi  # nominal and range in µJ
+    assert "| 47.9 |" in loihi and "44.6–88.0" in loihi and "| 2 cores | 1 |" in loihi  # latency in µs
+    assert "| 3.08 |" in loihi and "| 9.23 |" in loihi  # dynamic 25 %, static 75 % of 12.3
+    gpu = next(line for line in md.splitlines() if line.startswith("| gpu |"))
+    assert "267,507" in gpu and "107,001–532,152" in gpu
+    shd = (out / "tables" / "chips_shd.md").read_text()
+    akida = next(line for line in shd.splitlines() if line.startswith("| akida |"))
+    assert "no (a: rlif1: recurrent layers are not supported by Akida 1.0)" in akida
+    assert "| 18.3 |" in akida  # 9.17 x 2
+
+
+def test_workload_table_has_task_metric_chance_baseline_and_measurements(report):
+    out, _ = report
+    md = (out / "tables" / "workloads.md").read_text()
+    line = next(ln for ln in md.splitlines() if ln.startswith("| nmnist | synthetic | sparse-cpu (cpu) |"))
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    assert cells[4:9] == ["accuracy", "0.875", "0.835–0.915", "0.100", "0.710"]
+    assert "2.10" in cells  # wall time in ms
+    assert "8,682" in cells
+    ecg = next(ln for ln in md.splitlines() if ln.startswith("| ecg-anomaly | real-sample | sparse-cpu (cpu) |"))
+    assert "| auroc | 0.910 | 0.870–0.940 | 0.500 | 0.830 |" in ecg
+    assert "auprc 0.550" in ecg and "detection latency s 0.420" in ecg and "chance auprc 0.120" in ecg
+
+
+def test_csv_tables_carry_raw_numbers(report):
+    out, _ = report
+    rows = _read_csv(out / "tables" / "chips_shd.csv")
+    assert [r["chip"] for r in rows] == list(CHIP_NAMES)
+    loihi = rows[0]
+    assert float(loihi["Energy / inference (µJ)"]) == pytest.approx(24.6)
+    assert float(loihi["Energy low (µJ)"]) == pytest.approx(20.2)
+    assert float(loihi["Energy high (µJ)"]) == pytest.approx(30.6)
+    akida = next(r for r in rows if r["chip"] == "akida")
+    assert akida["feasible"] == "0" and "recurrent layers" in akida["reasons"]
+    wl = _read_csv(out / "tables" / "workloads.csv")
+    assert len(wl) == 6
+    snn = next(r for r in wl if r["workload"] == "nmnist" and r["backend"] == "snntorch")
+    assert float(snn["value"]) == pytest.approx(0.8765) and float(snn["chance_level"]) == pytest.approx(0.1)
+    comp = _read_csv(out / "tables" / "chip_comparison.csv")
+    assert len(comp) == 7
+    ak = next(r for r in comp if r["chip"] == "akida")
+    assert ak["feasible_on"] == "2" and ak["shd feasible"] == "0"
+
+
+def test_latex_tables_use_booktabs_units_ranges_and_known_cite_keys(report):
+    out, _ = report
+    bib = (out / "references.bib").read_text()
+    bib_keys = set(re.findall(r"@misc\{([^,]+),", bib))
+    assert {"davies2018", "frady2020", "merolla2014"} <= bib_keys
+    for tex in (out / "tables").glob("*.tex"):
+        text = tex.read_text()
+        for rule in ("\\toprule", "\\midrule", "\\bottomrule"):
+            assert text.count(rule) == 1, (tex.name, rule)
+        cited = {k for group in re.findall(r"\\cite\{([^}]*)\}", text) for k in group.split(",")}
+        assert cited <= bib_keys, (tex.name, cited - bib_keys)
+        assert not re.search(r"[^\x00-\x7f]", text), tex.name  # pdflatex-safe
+    chips = (out / "tables" / "chips_nmnist.tex").read_text()
+    assert "\\shortstack[r]{Energy /\\\\inference\\\\($\\mu$J)}" in chips and "10.1--15.3" in chips
+    assert "\\cite{davies2018" in chips
+
+
+def test_citation_keys():
+    assert citation_keys("Davies et al. 2018 Table 2 (spike within tile, 1.7 pJ)") == ["davies2018"]
+    assert citation_keys("Timcheck, Pierro & Shrestha 2026, arXiv 2601.10035") == ["timcheck2026"]
+    assert citation_keys("Loihi 1 update (Davies 2018 Table 2) / 2 (Frady 2020)") == ["davies2018", "frady2020"]
+    own = citation_keys("placeholder, not from the reference")
+    assert own == ["sb-placeholder"]
+    assert citation_keys("lava-dl pilotnet benchmark (b9e3691, Jan 2023)") == ["sb-lavadl"]
+    bib = Bibliography()
+    assert bib.cite(["Horowitz ISSCC 2014 talk", "Horowitz 2014 (secondary)"]) == ["horowitz2014"]
+    assert bib.entries["horowitz2014"] == ["Horowitz ISSCC 2014 talk", "Horowitz 2014 (secondary)"]
+
+
+# ---- figures -------------------------------------------------------------------------------------
+
+def test_pngs_are_real_images(report):
+    import matplotlib.image as mpimg
+
+    out, _ = report
+    for png in (out / "figures").glob("*.png"):
+        blob = png.read_bytes()
+        assert blob[:8] == PNG_SIGNATURE and len(blob) > 10_000, png.name
+        img = mpimg.imread(png)
+        assert img.ndim == 3 and img.shape[0] > 300 and img.shape[1] > 500
+        assert img[..., :3].std() > 0.05  # not a blank canvas
+    for pdf in (out / "figures").glob("*.pdf"):
+        assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_pareto_figure_has_one_point_per_chip_and_marks_the_front(tmp_path):
+    data = ReportData.load(make_store(tmp_path / "r"))
+    fig = figure_pareto(data, "shd")
+    ax = fig.axes[0]
+    groups = {c.get_gid(): len(c.get_offsets()) for c in ax.collections if c.get_gid()}
+    assert groups == {"chips-feasible": 6, "chips-infeasible": 1}  # akida is infeasible on shd
+    assert ax.get_xscale() == "log"
+    labels = [t.get_text() for t in ax.texts]
+    assert "akida (infeasible)" in labels and sorted(labels) == sorted(
+        [c for c in CHIP_NAMES if c != "akida"] + ["akida (infeasible)"])
+    # equal accuracy everywhere: the front is the cheapest feasible chip
+    assert pareto_front([("a", 2.0, 0.9), ("b", 1.0, 0.8), ("c", 3.0, 0.95), ("d", 1.5, 0.7)]) == ["b", "a", "c"]
+
+
+# ---- HTML ----------------------------------------------------------------------------------------
+
+def test_html_is_self_contained_with_banner_tables_figures_and_provenance(report):
+    out, written = report
+    page = (out / "index.html").read_text()
+    assert page.count("data:image/png;base64,") == sum(1 for r in written if r.endswith(".png"))
+    assert 'id="synthetic-banner"' in page and "not comparable to published numbers" in page
+    banner = re.search(r'id="synthetic-banner">(.*?)</div>', page).group(1)
+    assert "nmnist, shd" in banner and "ecg-anomaly" not in banner
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "@import" not in page and "<link" not in page and "<script" not in page
+    for needle in ("tab-workloads", "tab-chip_comparison", "tab-chips_shd", "abc1234", "test machine, 2 CPUs",
+                   "numpy 2.0", 'id="ref-davies2018"', "10.1–15.3"):
+        assert needle in page, needle
+    run_id = ResultsStore(out.parent / "results").runs()[0]
+    assert run_id in page
+    assert "not comparable" in (out / "summary.md").read_text()
+
+
+def test_no_banner_without_synthetic_rows(tmp_path):
+    results = make_store(tmp_path / "r", data={w: "real-sample" for w in WORKLOADS})
+    build_report(results, tmp_path / "out")
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert "synthetic-banner" not in page and "not comparable" not in page
+    assert "not comparable" not in (tmp_path / "out" / "summary.md").read_text()
+
+
+def test_a_newer_run_replaces_the_cell_in_the_report(tmp_path):
+    results = make_store(tmp_path / "r")
+    store = ResultsStore(results).open(create=False)
+    time.sleep(1.02 - time.time() % 1.0)  # run ids sort by their second, then by a random suffix
+    run_id = store.start_run({"again": True}, _prov())
+    assert store.runs()[-1] == run_id
+    rows = [r if r.metric != "accuracy" else Row(**{**r.__dict__, "value": 0.5, "low": None, "high": None})
+            for r in _rows("nmnist", "sparse-cpu", "synthetic")]
+    store.write_cell(run_id, "nmnist__sparse-cpu", rows, _prov())
+    build_report(results, tmp_path / "out")
+    md = (tmp_path / "out" / "tables" / "workloads.md").read_text()
+    line = next(ln for ln in md.splitlines() if ln.startswith("| nmnist | synthetic | sparse-cpu (cpu) |"))
+    assert "| accuracy | 0.500 | — |" in line
+    assert len(ReportData.load(results).runs) == 2
+
+
+def test_a_store_without_chips_or_task_rows_still_reports(tmp_path):
+    store = ResultsStore(tmp_path / "r").open(create=True)
+    run_id = store.start_run({}, _prov())
+    rows = [r for r in _rows("nmnist", "sparse-cpu", "synthetic") if r.kind == "measured"]
+    store.write_cell(run_id, "nmnist__sparse-cpu", rows, _prov())
+    written = build_report(store.root, tmp_path / "out")
+    assert "tables/workloads.csv" in written and "figures/activity_nmnist.png" in written
+    assert not any(k.startswith(("figures/pareto", "tables/chips_", "figures/latency")) for k in written)
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert "No task metric for nmnist" in page and "synthetic-banner" in page
+
+
+# ---- CLI and bad input ---------------------------------------------------------------------------
+
+def test_cli_prints_the_written_paths_and_the_html(tmp_path, capsys):
+    results = make_store(tmp_path / "r")
+    rc = main(["report", str(results), "--out", str(tmp_path / "reports")])
+    assert rc == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert str(tmp_path / "reports" / "tables" / "workloads.tex") in lines
+    assert lines[-1].endswith(f"HTML report: {tmp_path / 'reports' / 'index.html'}")
+
+
+def _bad_stores(tmp_path):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "notes.txt").write_text("hello")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "store.json").write_text(json.dumps({"schema": "spikebench.results/0"}))
+    empty = ResultsStore(tmp_path / "empty").open(create=True).root
+    started = ResultsStore(tmp_path / "started").open(create=True)
+    started.start_run({}, _prov())
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    return {"not a store": plain, "other schema": other, "empty": empty, "run without cells": started.root,
+            "missing": tmp_path / "missing", "a file": afile}
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
+    for what, folder in _bad_stores(tmp_path).items():
+        out = tmp_path / f"out-{what.replace(' ', '_')}"
+        rc = main(["report", str(folder), "--out", str(out)])
+        captured = capsys.readouterr()
+        assert rc == 2, what
+        assert captured.out == ""
+        err = captured.err.strip()
+        assert "\n" not in err and err.startswith("spikebench: error:"), (what, err)
+        assert not out.exists(), what  # nothing written
+    results = make_store(tmp_path / "good")
+    (tmp_path / "taken").write_text("a file")
+    assert main(["report", str(results), "--out", str(tmp_path / "taken")]) == 2
+    assert main(["report", str(results), "--out", str(results)]) == 2
+    err = capsys.readouterr().err
+    assert "other schema" not in err and len(err.strip().splitlines()) == 2
+
+
+def test_messages_name_the_problem(tmp_path):
+    from spikebench.core.errors import SpikebenchError
+
+    bad = _bad_stores(tmp_path)
+    for what, needle in (("not a store", "not a spikebench results folder"), ("other schema", "spikebench.results/0"),
+                         ("empty", "no finished cells"), ("missing", "no such results folder")):
+        with pytest.raises(SpikebenchError, match=re.escape(needle)):
+            build_report(bad[what], tmp_path / "o")
+
+
+def test_cli_subprocess_exit_code(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "spikebench.cli", "report", str(tmp_path / "nope")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and proc.stdout == ""
+
+
+# ---- opt-in: pdflatex and Chromium ---------------------------------------------------------------
+
+_LATEX_DOC = r"""\documentclass{article}
+\usepackage[T1]{fontenc}
+\usepackage[margin=1cm,landscape]{geometry}
+\usepackage{booktabs,graphicx}
+\begin{document}
+%s
+\bibliographystyle{plain}
+\bibliography{references}
+\end{document}
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["report", "realistic"])
+def test_latex_tables_compile_with_pdflatex_and_bibtex(which, request, tmp_path):
+    if not (shutil.which("pdflatex") and shutil.which("bibtex")):
+        pytest.skip("pdflatex/bibtex not installed (Debian: texlive-latex-base texlive-latex-recommended)")
+    out, _ = request.getfixturevalue(which)
+    shutil.copy(out / "references.bib", tmp_path / "references.bib")
+    tables = sorted((out / "tables").glob("*.tex"))
+    for t in tables:
+        shutil.copy(t, tmp_path / t.name)
+    (tmp_path / "doc.tex").write_text(_LATEX_DOC % "\n".join(f"\\input{{{t.name}}}\\clearpage" for t in tables))
+
+    def tex(*cmd):
+        proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stdout[-3000:]
+
+    tex("pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex")
+    tex("bibtex", "doc")
+    tex("pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex")
+    tex("pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex")
+    log = (tmp_path / "doc.log").read_text(errors="replace")
+    assert "undefined" not in log.lower().replace("undefined references", ""), "undefined citation or reference"
+    assert (tmp_path / "doc.pdf").stat().st_size > 10_000
+
+
+def _chromium():
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.mark.slow
+def test_html_renders_in_headless_chromium(report, tmp_path):
+    browser = _chromium()
+    if not browser:
+        pytest.skip("chromium not installed (Debian: chromium)")
+    out, _ = report
+    shot = tmp_path / "screenshot.png"
+    proc = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                           "--window-size=1280,2400", f"--screenshot={shot}", (out / "index.html").as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    blob = shot.read_bytes()
+    assert blob[:8] == PNG_SIGNATURE and len(blob) > 50_000
+    import matplotlib.image as mpimg
+
+    img = mpimg.imread(shot)
+    assert img.shape[0] == 2400 and img[..., :3].std() > 0.05
+    keep = out.parent / "screenshot.png"  # kept beside the report for a person to look at
+    shutil.copy(shot, keep)
