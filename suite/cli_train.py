@@ -21,7 +21,9 @@ def register(sub) -> None:
                    help="folder with the real data (default: $SPIKEBENCH_DATA, else the offline synthetic data)")
     p.add_argument("--require-real", action="store_true", help="refuse synthetic data")
     p.add_argument("--epochs", type=int, default=None, help="training epochs (default: the workload's)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the data order, initialisation and offline data")
+    p.add_argument("--seed", type=int, default=0, help="seed of the initialisation and the data order (default 0)")
+    p.add_argument("--data-seed", type=int, default=0,
+                   help="seed of the offline synthetic data set (default 0: the data the shipped networks used)")
     p.add_argument("--out", default=".", help="folder for <workload>.nir and <workload>.json (default: .)")
     p.add_argument("--limit", type=int, default=None, help="use at most this many training samples (quick runs)")
     p.add_argument("--test-limit", type=int, default=None, help="evaluate on at most this many held-out samples")
@@ -42,16 +44,15 @@ def run(args) -> int:
     for flag, value in (("--limit", args.limit), ("--test-limit", args.test_limit)):
         if value is not None and value < 1:
             raise SpikebenchError(f"{flag} must be >= 1, got {value}")
-    if args.seed < 0:
-        raise SpikebenchError(f"--seed must be >= 0, got {args.seed}")
+    if args.seed < 0 or args.data_seed < 0:
+        raise SpikebenchError(f"--seed and --data-seed must be >= 0, got {args.seed} and {args.data_seed}")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise SpikebenchError(f"{out}: exists and is not a folder; give a folder for --out")
-    if args.require_real:
-        wl.load("test", data_dir=args.data_dir, require_real=True, limit=1, seed=args.seed)
     log = (lambda *a, **k: print(*a, file=sys.stderr, **k)) if args.format == "json" else print
-    meta = train_workload(wl, data_dir=args.data_dir, epochs=args.epochs, seed=args.seed, out_dir=out,
-                          limit=args.limit, test_limit=args.test_limit, log=log)
+    meta = train_workload(wl, data_dir=args.data_dir, epochs=args.epochs, seed=args.seed, data_seed=args.data_seed,
+                          require_real=args.require_real, out_dir=out, limit=args.limit, test_limit=args.test_limit,
+                          log=log)
     if args.format == "json":
         json.dump(meta, sys.stdout, indent=1, sort_keys=True, default=str)
         print()
