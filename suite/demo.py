@@ -1,7 +1,13 @@
-"""``make demo``: a seeded N-MNIST-shaped network on both backends; counts compared, times tabled.
+"""``make demo``: every workload on both CPU backends and every chip model, then the report.
 
-The input is seeded random spikes with N-MNIST's shape (2312 channels, 300 steps of 1 ms, 0.5 %
-density) — synthetic data, not N-MNIST recordings; the workload issue brings real-format data.
+Runs ``spikebench run`` for N-MNIST, SHD and ECG anomaly detection on ``sparse-cpu`` and snnTorch
+(CPU) with all chip models into a results folder, writes the report (tables, figures, HTML), and
+prints a summary: task metric, events per inference, whether both backends counted the same
+events, wall time per inference on each backend, and the cheapest feasible chip. Offline data is
+generated on first use (seeded; cached), so the first run takes longer.
+
+``--engine`` instead runs the engine comparison of the first release: a seeded N-MNIST-shaped
+network on both backends, counts compared side by side, and a timing table.
 """
 
 from __future__ import annotations
@@ -11,60 +17,103 @@ import sys
 import time
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m spikebench.demo", description=__doc__.split("\n")[0])
-    parser.add_argument("--samples", type=int, default=16)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--counts-out", default=None, help="also write the reference counts file here")
-    args = parser.parse_args(argv)
-
+def engine_demo(samples: int = 16, seed: int = 0) -> int:
     import numpy as np
+    import torch
 
     import spikebench as sb
     from spikebench.bench import INPUT_DENSITY, SIZES, T, tune_network
 
-    t_setup = time.perf_counter()
-    spikes = sb.random_spikes(args.samples, T, SIZES[0], INPUT_DENSITY, seed=args.seed + 1)
-    net = tune_network(args.seed, spikes)
+    spikes = sb.random_spikes(samples, T, SIZES[0], INPUT_DENSITY, seed=seed + 1)
+    net = tune_network(seed, spikes)
     for backend in ("sparse-cpu", "snntorch"):  # load compiled kernels / torch before timing
         sb.simulate(net, spikes.select([0]), backend=backend)
-    print(f"spikebench {sb.__version__} demo: {net!r}, {spikes!r}")
+    print(f"{net!r}, {spikes!r}")
     print("data: synthetic (seeded Bernoulli spikes in N-MNIST's shape; not N-MNIST recordings)\n")
-
     ref = sb.simulate(net, spikes, backend="sparse-cpu", record=True)
     other = sb.simulate(net, spikes, backend="snntorch", batch_size=16, record=True)
-
-    print("Event counts (totals over all samples)")
     print(f"{'layer':<8}{'quantity':<17}{'sparse-cpu':>14}{'snntorch':>14}  same")
     for a, b in zip(ref.counts.layers, other.counts.layers):
         for q in ("spikes_in", "synaptic_events", "neuron_updates", "spikes_out"):
             va, vb = getattr(a, q), getattr(b, q)
             print(f"{a.name:<8}{q:<17}{va:>14,}{vb:>14,}  {'yes' if va == vb else 'NO'}")
-    same_spikes = all(np.array_equal(x, y) for x, y in zip(ref.layer_spikes, other.layer_spikes))
-    print(f"identical spikes in every layer: {'yes' if same_spikes else 'NO'}; "
-          f"identical counts: {'yes' if ref.counts == other.counts else 'NO'}\n")
-
-    n = spikes.samples
-    ev = ref.counts.synaptic_events / n
-    import torch
-
+    same = all(np.array_equal(x, y) for x, y in zip(ref.layer_spikes, other.layer_spikes)) and ref.counts == other.counts
     torch.set_num_threads(1)
-    runs = {  # timed without recording hidden layers, one thread each
-        "sparse-cpu (1 thread)": sb.simulate(net, spikes, backend="sparse-cpu", threads=1),
-        "snntorch (cpu, batch 16)": sb.simulate(net, spikes, backend="snntorch", batch_size=16),
-    }
-    print(f"Timing (wall clock, one thread, {n} samples, {ev / 1e6:.2f} M synaptic events per sample)")
-    print(f"{'backend':<26}{'ms/sample':>11}{'G events/s':>12}{'x vs snntorch':>15}")
-    base = runs["snntorch (cpu, batch 16)"].wall_time_s / n
+    runs = {"sparse-cpu (1 thread)": sb.simulate(net, spikes, backend="sparse-cpu", threads=1),
+            "snntorch (cpu, batch 16)": sb.simulate(net, spikes, backend="snntorch", batch_size=16)}
+    ev = ref.counts.synaptic_events / samples
+    base = runs["snntorch (cpu, batch 16)"].wall_time_s / samples
+    print(f"\nidentical spikes and counts: {'yes' if same else 'NO'}; {ev / 1e6:.2f} M synaptic events per sample")
+    print(f"{'backend':<26}{'ms/sample':>11}{'x vs snntorch':>15}")
     for name, r in runs.items():
-        per = r.wall_time_s / n
-        print(f"{name:<26}{per * 1e3:>11.3f}{ev / per / 1e9:>12.3f}{base / per:>15.1f}")
-    print("\n(one run each; `make bench` times every method in interleaved rounds with medians)")
-    if args.counts_out:
-        ref.counts.to_json(args.counts_out)
-        print(f"counts written to {args.counts_out}")
-    print(f"demo finished in {time.perf_counter() - t_setup:.1f} s")
-    return 0 if same_spikes and ref.counts == other.counts else 1
+        per = r.wall_time_s / samples
+        print(f"{name:<26}{per * 1e3:>11.3f}{base / per:>15.1f}")
+    return 0 if same else 1
+
+
+def _fmt_si(x: float, unit: str) -> str:
+    for scale, prefix in ((1, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n")):
+        if abs(x) >= scale:
+            return f"{x / scale:.3g} {prefix}{unit}"
+    return f"{x:.3g} {unit}"
+
+
+def summary(results_dir) -> str:
+    from spikebench.results import ResultsStore
+
+    df = ResultsStore(results_dir).open(create=False).frame()
+    lines = [f"{'workload':<13}{'data':<11}{'task metric':<20}{'events/inf':>11}  {'backends agree':<15}"
+             f"{'sparse-cpu':>11}{'snntorch':>11}  cheapest feasible chip (energy/inference, latency)"]
+    for w in sorted(df["workload"].unique()):
+        d = df[df.workload == w]
+        task = d[(d.kind == "task") & (d.backend == "sparse-cpu")].set_index("metric")["value"]
+        head = "accuracy" if "accuracy" in task else ("auroc" if "auroc" in task else (task.index[0] if len(task) else ""))
+        metric = f"{head} {task[head]:.3f}" if head else "-"
+        ev = d[d.metric == "synaptic_events_per_inference"].set_index("backend")["value"]
+        agree = "yes" if ev.nunique() == 1 else "NO"
+        wall = d[d.metric == "wall_time_per_inference_s"].set_index("backend")["value"]
+        e = d[(d.metric == "energy_j") & (d.backend == "sparse-cpu")].set_index("chip")
+        feas = d[(d.metric == "feasible") & (d.backend == "sparse-cpu")].set_index("chip")["value"]
+        lat = d[(d.metric == "latency_s") & (d.backend == "sparse-cpu")].set_index("chip")["value"]
+        ok = [c for c in e.index if feas.get(c, 0) == 1 and c not in ("cpu", "gpu")]
+        best = min(ok, key=lambda c: e.loc[c, "value"]) if ok else None
+        chip = (f"{best} ({_fmt_si(e.loc[best, 'value'], 'J')}, {_fmt_si(lat[best], 's')})" if best else "none")
+        lines.append(f"{w:<13}{d['data'].iloc[0]:<11}{metric:<20}{ev.iloc[0]:>11.3g}  {agree:<15}"
+                     f"{_fmt_si(wall.get('sparse-cpu', float('nan')), 's'):>11}"
+                     f"{_fmt_si(wall.get('snntorch', float('nan')), 's'):>11}  {chip}")
+    if (df["data"] == "synthetic").any():
+        lines.append("\nTask metrics on synthetic data are sanity checks of learnable offline data, not comparable "
+                     "to published N-MNIST, SHD or MIT-BIH results.")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m spikebench.demo", description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default="results/demo", help="results folder (default results/demo)")
+    parser.add_argument("--report", default="reports/example", help="report folder (default reports/example)")
+    parser.add_argument("--limit", type=int, default=None, help="test samples per workload (default: all)")
+    parser.add_argument("--engine", action="store_true", help="only the engine comparison (no workloads)")
+    args = parser.parse_args(argv)
+    if args.engine:
+        return engine_demo()
+
+    from spikebench.cli import main as cli
+    from spikebench.report import build_report
+
+    t0 = time.perf_counter()
+    argv_run = ["run", "--backends", "sparse-cpu,snntorch", "--chips", "all", "--out", args.out]
+    if args.limit:
+        argv_run += ["--limit", str(args.limit)]
+    rc = cli(argv_run)  # a new run each time; the store keeps earlier runs and the report uses the latest
+    if rc:
+        return rc
+    paths = build_report(args.out, args.report)
+    print()
+    print(summary(args.out))
+    html = paths.get("html") or paths.get("index.html")
+    print(f"\nreport: {args.report}/  (HTML: {html})")
+    print(f"demo finished in {time.perf_counter() - t0:.0f} s")
+    return 0
 
 
 if __name__ == "__main__":

@@ -170,7 +170,7 @@ def run(cfg: RunConfig, out, *, resume: bool = False, progress: bool = True, on_
     if progress and todo:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(todo), desc="spikebench run", unit="cell", leave=False)
+        bar = tqdm(total=len(todo), desc="spikebench run", unit="cell", leave=False, disable=None)  # no bar off a TTY
     written = 0
     try:
         for workload_name, backend in todo:
