@@ -75,6 +75,7 @@ synthetic: accuracy on this data is not comparable to published N-MNIST accuracy
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -82,6 +83,7 @@ import numpy as np
 from numba import njit
 
 from spikebench.core.errors import InvalidSpikesError
+from spikebench.core.fileio import atomic_write_text
 
 from .nmnist_format import EVENT_DTYPE, MAX_T_US, SACCADE_US, write_tree
 
@@ -458,6 +460,9 @@ def generate_nmnist(out_dir: str | Path, *, n_train: int, n_test: int, seed: int
             manifest["files"][rel] = {"sha256": _sha256(path), "label": label, "n_events": n_ev,
                                       "image_index": img, "variant": var}
     manifest["tree_sha256"] = tree_hash({k: v["sha256"] for k, v in manifest["files"].items()})
+    # the manifest beside the data marks the folder as generated (provenance "synthetic") wherever
+    # it is later read from, e.g. when passed with --data-dir
+    atomic_write_text(root / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return manifest
 
 

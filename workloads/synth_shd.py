@@ -48,6 +48,7 @@ and warp sigma 0.45); real SHD is very likely harder (feed-forward LIF networks 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -55,6 +56,7 @@ from pathlib import Path
 import numpy as np
 
 from spikebench.core.errors import InvalidSpikesError
+from spikebench.core.fileio import atomic_write_text
 
 from .shd_format import N_UNITS, ShdData, write_shd
 
@@ -330,6 +332,9 @@ def generate_shd(out_dir: str | Path, *, n_train: int, n_test: int, seed: int) -
             "speakers": sorted({int(s) for s in data.speaker}),
             "n_spikes": int(data.n_spikes)}
     manifest["tree_sha256"] = h.hexdigest()
+    # the manifest beside the data marks the folder as generated (provenance "synthetic") wherever
+    # it is later read from, e.g. when passed with --data-dir
+    atomic_write_text(root / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return manifest
 
 
