@@ -55,6 +55,27 @@ class Metric:
     note: str = ""
 
 
+class ShippedNetworkWorkload:
+    """Shared constructor of the workloads: where the reference network is, data sizes, baseline.
+
+    ``network_path`` defaults to the network shipped in ``workloads/networks/<name>.nir``;
+    ``data_params`` override the generator sizes in ``default_data`` (another cache folder);
+    ``with_baseline`` turns the logistic-regression baseline on or off in ``score``.
+    """
+
+    name: str
+    default_data: dict = {}
+
+    def __init__(self, *, network_path: str | Path | None = None, data_params: dict | None = None,
+                 with_baseline: bool = True) -> None:
+        from .training import shipped_paths
+
+        self.network_path = Path(network_path) if network_path else shipped_paths(self.name)[0]
+        self.data_params = {**self.default_data, **(data_params or {})}
+        self.with_baseline = with_baseline
+        self._network: Network | None = None
+
+
 class Workload(Protocol):
     name: str
     task: str  # "classification" or "anomaly"

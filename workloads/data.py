@@ -303,6 +303,18 @@ def synthetic_dir(workload: str, version, seed: int, variant=None) -> Path:
     return cache_root() / workload / f"v{version}-seed{int(seed)}{tag}"
 
 
+def synthetic_source(workload: str, part: str, generate: Callable[[Path], dict], *, generator: str, version,
+                     seed: int, params: dict, variant, description: str) -> DataSource:
+    """Generate ``part`` of a workload's offline data once (atomically, see :func:`ensure_generated`)
+    and describe it as a ``synthetic`` :class:`DataSource`."""
+    base = synthetic_dir(workload, version, seed, variant=variant)
+    folder = ensure_generated(base, part, generate,
+                              params={"generator": generator, "version": version, "seed": int(seed), **params})
+    return DataSource(path=folder, provenance="synthetic",
+                      description=f"generator {generator} v{version} seed {seed}, {description}",
+                      details={"generator": generator, "version": version, "seed": int(seed)})
+
+
 def ensure_generated(base: Path, part: str, generate: Callable[[Path], dict], *, params: dict) -> Path:
     """``base/part``, generating it first (atomically) unless a complete copy with ``params`` exists.
 
@@ -352,7 +364,7 @@ def ensure_generated(base: Path, part: str, generate: Callable[[Path], dict], *,
 __all__ = [
     "DATA_ENV", "CACHE_ENV", "MARKER", "SUBDIRS", "FIXTURE_SHA256", "NMNIST_FULL_COUNTS", "SHD_FULL_COUNTS",
     "MITDB_RECORDS", "DataUnavailableError", "DataSource", "data_root", "cache_root", "where_to_put",
-    "workload_folder", "require_data_root", "refuse_synthetic", "file_digest", "generator_manifest", "detect_nmnist", "detect_shd",
+    "workload_folder", "require_data_root", "synthetic_source", "refuse_synthetic", "file_digest", "generator_manifest", "detect_nmnist", "detect_shd",
     "detect_mitdb", "shd_file", "synthetic_dir", "ensure_generated", "subset_indices", "binned_counts",
 ]
 

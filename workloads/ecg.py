@@ -38,7 +38,7 @@ import numpy as np
 from spikebench.core import Network, SpikeTrain
 
 from . import data as D
-from .base import Metric, WorkloadData
+from .base import Metric, ShippedNetworkWorkload, WorkloadData
 from .metrics import auprc, auroc, choose_threshold, detection_latency, f1_at
 from .training import (
     LayerSpec,
@@ -47,7 +47,6 @@ from .training import (
     fit_baseline,
     load_network,
     provenance_note,
-    shipped_paths,
     source_key,
 )
 
@@ -62,7 +61,7 @@ DEFAULT_DATA = {"n_records": 12, "duration_s": 900.0, "anomaly_rate": 0.1, "v_fr
 BASELINE_BINS = 10
 
 
-class EcgAnomalyWorkload:
+class EcgAnomalyWorkload(ShippedNetworkWorkload):
     """Per-beat anomaly scoring on (synthetic or MIT-BIH) ECG; see the module docstring."""
 
     name = "ecg-anomaly"
@@ -73,13 +72,7 @@ class EcgAnomalyWorkload:
     threshold_mv = 0.05
     n_channels = 4
     readout = "2 outputs; anomaly score = spike count of output 1 minus spike count of output 0"
-
-    def __init__(self, *, network_path: str | Path | None = None, data_params: dict | None = None,
-                 with_baseline: bool = True) -> None:
-        self.network_path = Path(network_path) if network_path else shipped_paths(self.name)[0]
-        self.data_params = {**DEFAULT_DATA, **(data_params or {})}
-        self.with_baseline = with_baseline
-        self._network: Network | None = None
+    default_data = DEFAULT_DATA
 
     @property
     def timesteps(self) -> int:
@@ -91,13 +84,11 @@ class EcgAnomalyWorkload:
         from .synth_ecg import GENERATOR, GENERATOR_VERSION, generate_ecg
 
         params = {"generator": GENERATOR, "version": GENERATOR_VERSION, "seed": int(seed), **self.data_params}
-        base = D.synthetic_dir(self.name, GENERATOR_VERSION, seed, variant=self.data_params != DEFAULT_DATA and params)
-        folder = D.ensure_generated(base, "all", lambda tmp: generate_ecg(tmp, seed=int(seed), **self.data_params),
-                                    params=params)
-        return D.DataSource(path=folder, provenance="synthetic",
-                            description=f"generator {GENERATOR} v{GENERATOR_VERSION} seed {seed}, "
-                                        f"{self.data_params['n_records']} records x {self.data_params['duration_s']:g} s",
-                            details={"generator": GENERATOR, "version": GENERATOR_VERSION, "seed": int(seed)})
+        return D.synthetic_source(
+            self.name, "all", lambda tmp: generate_ecg(tmp, seed=int(seed), **self.data_params),
+            generator=GENERATOR, version=GENERATOR_VERSION, seed=seed, params=self.data_params,
+            variant=self.data_params != DEFAULT_DATA and params,
+            description=f"{self.data_params['n_records']} records x {self.data_params['duration_s']:g} s")
 
     def source(self, *, data_dir=None, require_real: bool = False, seed: int = 0) -> D.DataSource:
         root = D.data_root(data_dir)

@@ -23,7 +23,7 @@ import numpy as np
 from spikebench.core import Network, SpikeTrain
 
 from . import data as D
-from .base import Metric, WorkloadData
+from .base import Metric, ShippedNetworkWorkload, WorkloadData
 from .metrics import accuracy, chance_level
 from .training import (
     LayerSpec,
@@ -33,7 +33,6 @@ from .training import (
     load_network,
     provenance_note,
     rate_predictions,
-    shipped_paths,
     source_key,
 )
 
@@ -109,7 +108,7 @@ class ClassificationMixin:
                              "model": "logistic regression on log1p per-channel input spike counts (train split)"}}
 
 
-class NmnistWorkload(ClassificationMixin):
+class NmnistWorkload(ClassificationMixin, ShippedNetworkWorkload):
     """N-MNIST classification; see the module docstring."""
 
     name = "nmnist"
@@ -119,13 +118,7 @@ class NmnistWorkload(ClassificationMixin):
     timestep_s = 1e-3
     timesteps = 300
     readout = "10 outputs; class = most output spikes (ties: no decision)"
-
-    def __init__(self, *, network_path: str | Path | None = None, data_params: dict | None = None,
-                 with_baseline: bool = True) -> None:
-        self.network_path = Path(network_path) if network_path else shipped_paths(self.name)[0]
-        self.data_params = {**DEFAULT_DATA, **(data_params or {})}
-        self.with_baseline = with_baseline
-        self._network = None
+    default_data = DEFAULT_DATA
 
     def source(self, split: str, *, data_dir=None, require_real: bool = False, seed: int = 0) -> D.DataSource:
         if split not in ("train", "test"):
@@ -135,18 +128,12 @@ class NmnistWorkload(ClassificationMixin):
         if root is None:
             from .synth_nmnist import GENERATOR, GENERATOR_VERSION, generate_nmnist
 
-            n = self.data_params[f"n_{split}"]
-            params = {"generator": GENERATOR, "version": GENERATOR_VERSION, "seed": int(seed), "split": split,
-                      "n": int(n)}
-            base = D.synthetic_dir(self.name, GENERATOR_VERSION, seed,
-                                   variant=self.data_params != DEFAULT_DATA and self.data_params)
-            folder = D.ensure_generated(
-                base, split, lambda tmp: generate_nmnist(tmp, seed=int(seed), **{"n_train": 0, "n_test": 0,
-                                                                                   f"n_{split}": int(n)}),
-                params=params)
-            src = D.DataSource(path=folder, provenance="synthetic",
-                               description=f"generator {GENERATOR} v{GENERATOR_VERSION} seed {seed}, {n} {split} samples",
-                               details={"generator": GENERATOR, "version": GENERATOR_VERSION, "seed": int(seed)})
+            n = int(self.data_params[f"n_{split}"])
+            src = D.synthetic_source(
+                self.name, split,
+                lambda tmp: generate_nmnist(tmp, seed=int(seed), **{"n_train": 0, "n_test": 0, f"n_{split}": n}),
+                generator=GENERATOR, version=GENERATOR_VERSION, seed=seed, params={"split": split, "n": n},
+                variant=self.data_params != DEFAULT_DATA and self.data_params, description=f"{n} {split} samples")
         else:
             folder = D.workload_folder(self.name, root, lambda p: (p / "Train").is_dir() or (p / "Test").is_dir()
                                        or (p / "train.zip").is_file() or (p / "test.zip").is_file())

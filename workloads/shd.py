@@ -21,14 +21,14 @@ import numpy as np
 from spikebench.core import SpikeTrain
 
 from . import data as D
-from .base import WorkloadData
+from .base import ShippedNetworkWorkload, WorkloadData
 from .nmnist import ClassificationMixin
-from .training import LayerSpec, TrainConfig, shipped_paths
+from .training import LayerSpec, TrainConfig
 
 DEFAULT_DATA = {"n_train": 4000, "n_test": 1000}
 
 
-class ShdWorkload(ClassificationMixin):
+class ShdWorkload(ClassificationMixin, ShippedNetworkWorkload):
     """SHD classification; see the module docstring."""
 
     name = "shd"
@@ -38,13 +38,7 @@ class ShdWorkload(ClassificationMixin):
     timestep_s = 10e-3
     timesteps = 140
     readout = "20 outputs; class = most output spikes (ties: no decision)"
-
-    def __init__(self, *, network_path: str | Path | None = None, data_params: dict | None = None,
-                 with_baseline: bool = True) -> None:
-        self.network_path = Path(network_path) if network_path else shipped_paths(self.name)[0]
-        self.data_params = {**DEFAULT_DATA, **(data_params or {})}
-        self.with_baseline = with_baseline
-        self._network = None
+    default_data = DEFAULT_DATA
 
     def _file(self, split: str, *, data_dir=None, require_real: bool = False, seed: int = 0) -> tuple[Path, D.DataSource | None]:
         if split not in ("train", "test"):
@@ -54,17 +48,12 @@ class ShdWorkload(ClassificationMixin):
         if root is None:
             from .synth_shd import GENERATOR, GENERATOR_VERSION, generate_shd
 
-            n = self.data_params[f"n_{split}"]
-            params = {"generator": GENERATOR, "version": GENERATOR_VERSION, "seed": int(seed), "split": split,
-                      "n": int(n)}
-            base = D.synthetic_dir(self.name, GENERATOR_VERSION, seed,
-                                   variant=self.data_params != DEFAULT_DATA and self.data_params)
-            folder = D.ensure_generated(
-                base, split, lambda tmp: _generate_split(generate_shd, tmp, split, int(n), int(seed)), params=params)
-            src = D.DataSource(path=folder, provenance="synthetic",
-                               description=f"generator {GENERATOR} v{GENERATOR_VERSION} seed {seed}, {n} {split} samples",
-                               details={"generator": GENERATOR, "version": GENERATOR_VERSION, "seed": int(seed)})
-            return folder / f"shd_{split}.h5", src
+            n = int(self.data_params[f"n_{split}"])
+            src = D.synthetic_source(
+                self.name, split, lambda tmp: _generate_split(generate_shd, tmp, split, n, int(seed)),
+                generator=GENERATOR, version=GENERATOR_VERSION, seed=seed, params={"split": split, "n": n},
+                variant=self.data_params != DEFAULT_DATA and self.data_params, description=f"{n} {split} samples")
+            return src.path / f"shd_{split}.h5", src
         folder = D.workload_folder(self.name, root, lambda p: D.shd_file(p, "train") is not None
                                    or D.shd_file(p, "test") is not None)
         path = D.shd_file(folder, split)
