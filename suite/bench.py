@@ -8,7 +8,9 @@ JIT compilation is excluded (the kernels are compiled and cached before timing).
 
 Methods:
   sparse-cpu b1      the reference kernel, one sample per call (Python call overhead included)
-  sparse-cpu b64     the reference kernel over a batch of 64, one thread
+  sparse-cpu b64     the reference kernel over a batch of 64, one thread (weights on the 2**-8 grid
+                     within +-127 steps are streamed as int8: exact, a quarter of the bytes)
+  sparse-cpu b64, fp32 path  the same with the int8 path switched off
   snntorch b1 / b64  the snnTorch backend (Linear -> Leaky step loop, inference mode)
   snntorch cuda b1/b64  with --device cuda: snnTorch on the GPU, synchronised (not in "best dense CPU")
   gemm b1 / b64      time-batched dense baseline: one BLAS GEMM per layer over all T steps
@@ -101,6 +103,7 @@ def run_network_benchmark(rounds: int = 5, pool_size: int = 64, seed: int = 0, q
     pool = sb.random_spikes(pool_size, T, SIZES[0], INPUT_DENSITY, seed=seed + 1)
     net = tune_network(seed, pool)
     prepared = PreparedNetwork.build(net)
+    prepared_f32 = PreparedNetwork.build(net, int8=False)  # the same weights on the float32 path
     singles = [pool.select([i]) for i in range(pool_size)]
     ref = prepared.run(pool, threads=1)
     events_per_sample = ref.counts.synaptic_events / pool_size
@@ -125,6 +128,8 @@ def run_network_benchmark(rounds: int = 5, pool_size: int = 64, seed: int = 0, q
 
     # correctness before timing: every method must reproduce the reference output spikes
     assert np.array_equal(gemm(dense_pool[:8]).astype(np.uint8), ref.output_spikes[:8]), "GEMM baseline disagrees"
+    assert np.array_equal(prepared_f32.run(pool.select(slice(0, 8)), threads=1).output_spikes,
+                          ref.output_spikes[:8]), "float32 path disagrees with the int8 path"
     chk = snn.simulate(net, pool.select(slice(0, 4)), batch_size=4, prepared=model)
     assert np.array_equal(chk.output_spikes, ref.output_spikes[:4]), "snnTorch disagrees with sparse-cpu"
 
@@ -140,6 +145,7 @@ def run_network_benchmark(rounds: int = 5, pool_size: int = 64, seed: int = 0, q
     methods = {
         "sparse-cpu b1": (lambda: prepared.run(next_single(), threads=1), 1),
         "sparse-cpu b64": (lambda: prepared.run(pool, threads=1), pool_size),
+        "sparse-cpu b64, fp32 path": (lambda: prepared_f32.run(pool, threads=1), pool_size),
         "snntorch b1": (lambda: snn.simulate(net, next_single(), batch_size=1, prepared=model), 1),
         "snntorch b64": (lambda: snn.simulate(net, pool, batch_size=64, prepared=model), pool_size),
         "gemm b1": (lambda: gemm(dense_pool[next_index()][None]), 1),
@@ -187,29 +193,37 @@ def run_network_benchmark(rounds: int = 5, pool_size: int = 64, seed: int = 0, q
 
 
 def run_layer_benchmark(densities=(0.005, 0.05, 0.2), rounds: int = 5, seed: int = 0) -> list[dict]:
-    """Single 2312 -> 500 layer: synaptic events/s of the kernel, and the zero-input floor."""
+    """Single 2312 -> 500 layer: synaptic events/s of the kernel, and the zero-input floor.
+
+    Two weight paths: ``int8`` (weights on a 2**-8 grid within +-127 steps, streamed as int8 and
+    widened: exact) and ``float32`` (the same weights forced onto the float path).
+    """
     import spikebench as sb
     from spikebench.backends.sparse_cpu import PreparedNetwork
 
     net = sb.Network.random(sizes=SIZES[:2], seed=seed, weight_mean=[-0.02], name="layer")  # mostly silent
-    prep = PreparedNetwork.build(net)
+    preps = {"int8": PreparedNetwork.build(net), "float32": PreparedNetwork.build(net, int8=False)}
+    assert preps["int8"].w_scale[0] > 0 and preps["float32"].w_scale[0] == 0
     zero = sb.random_spikes(16, T, SIZES[0], 0.0, seed=seed)
     pools = {d: sb.random_spikes(16, T, SIZES[0], d, seed=seed + 7) for d in densities}
-    prep.run(zero, threads=1)
-    res = {d: [] for d in densities}
-    floor = []
+    res = {(w, d): [] for w in preps for d in densities}
+    floor = {w: [] for w in preps}
+    for prep in preps.values():
+        prep.run(zero, threads=1)
     for _ in range(rounds):
-        floor.append(_timeit(lambda: prep.run(zero, threads=1), 16))
-        for d, p in pools.items():
-            res[d].append(_timeit(lambda p=p: prep.run(p, threads=1), 16))
-    f = statistics.median(floor)
+        for w, prep in preps.items():
+            floor[w].append(_timeit(lambda prep=prep: prep.run(zero, threads=1), 16))
+            for d, p in pools.items():
+                res[w, d].append(_timeit(lambda prep=prep, p=p: prep.run(p, threads=1), 16))
     rows = []
-    for d, p in pools.items():
-        ev = prep.run(p, threads=1).counts.synaptic_events / 16
-        sec = statistics.median(res[d])
-        rows.append({"input_density": d, "events_per_sample": ev, "ms_per_sample": sec * 1e3,
-                     "g_events_per_s": ev / sec / 1e9,
-                     "g_events_per_s_propagation": ev / max(sec - f, 1e-12) / 1e9, "floor_ms": f * 1e3})
+    for w, prep in preps.items():
+        f = statistics.median(floor[w])
+        for d, p in pools.items():
+            ev = prep.run(p, threads=1).counts.synaptic_events / 16
+            sec = statistics.median(res[w, d])
+            rows.append({"weights": w, "input_density": d, "events_per_sample": ev, "ms_per_sample": sec * 1e3,
+                         "g_events_per_s": ev / sec / 1e9,
+                         "g_events_per_s_propagation": ev / max(sec - f, 1e-12) / 1e9, "floor_ms": f * 1e3})
     return rows
 
 
@@ -233,14 +247,14 @@ def format_tables(net_res: dict, layer_rows: list[dict]) -> str:
         f"sparse-cpu (b1 calls) vs snnTorch b1: {net_res['sparse_b1_vs_snntorch_b1']:.0f}x; "
         f"vs best dense path: {net_res['sparse_b1_vs_best_dense']:.1f}x",
         "",
-        "Single layer 2312 -> 500 (1 thread): kernel throughput (target >= 12 G events/s per core)",
+        "Single layer 2312 -> 500 (1 thread): kernel throughput (target >= 12 G events/s per core; fp32 read bound ~20-25)",
         "",
-        "| input density | M events/sample | ms/sample | G events/s | G events/s (propagation, floor removed) |",
-        "|---:|---:|---:|---:|---:|",
+        "| weights | input density | M events/sample | ms/sample | G events/s | G events/s (propagation, floor removed) |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for r in layer_rows:
-        lines.append(f"| {r['input_density']:.1%} | {r['events_per_sample'] / 1e6:.2f} | {r['ms_per_sample']:.3f} | "
-                     f"{r['g_events_per_s']:.1f} | {r['g_events_per_s_propagation']:.1f} |")
+        lines.append(f"| {r['weights']} | {r['input_density']:.1%} | {r['events_per_sample'] / 1e6:.2f} | "
+                     f"{r['ms_per_sample']:.3f} | {r['g_events_per_s']:.1f} | {r['g_events_per_s_propagation']:.1f} |")
     lines.append(f"\nneuron-update floor (zero input, 500 neurons x 300 steps): {layer_rows[0]['floor_ms']:.3f} ms/sample")
     return "\n".join(lines)
 

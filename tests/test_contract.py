@@ -124,3 +124,30 @@ def test_property_random_networks_agree(sizes, flags, reset, prob, density, time
     for x, y in zip(a.layer_spikes, b.layer_spikes):
         np.testing.assert_array_equal(x, y)
     assert a.counts == b.counts
+
+
+@pytest.mark.parametrize("case", ["nmnist-like", "rec-zero-deep", "ff-zero-bias"])
+def test_int8_weight_path_equals_float_path(case):
+    from spikebench.backends.sparse_cpu import PreparedNetwork
+
+    net, spikes = build(case, seed=7)
+    fast, slow = PreparedNetwork.build(net), PreparedNetwork.build(net, int8=False)
+    assert not slow.w_scale.any() and not slow.r_scale.any()
+    a, b = fast.run(spikes, record=True), slow.run(spikes, record=True)
+    for x, y in zip(a.layer_spikes, b.layer_spikes):
+        np.testing.assert_array_equal(x, y)
+    assert a.counts == b.counts
+    if case == "nmnist-like":
+        assert fast.w_scale[0] == 2.0**-8  # the wide first layer fits int8 on the 2**-8 grid
+
+
+def test_int8_scale_rule():
+    from spikebench.backends.sparse_cpu import int8_scale
+
+    assert int8_scale(np.array([0.5, -0.25, 0.125])) == 2.0**-3
+    assert int8_scale(np.array([3.0, -127.0])) == 1.0
+    assert int8_scale(np.array([128.0])) == 128.0        # 1 x 2**7
+    assert int8_scale(np.array([128.0, 1.0])) == 0.0     # 128 steps of 1: needs more than 8 bits
+    assert int8_scale(np.array([0.1])) == 0.0            # not on a power-of-two grid
+    assert int8_scale(np.array([1.0, 2.0**-7])) == 0.0   # 128 steps of 2**-7: too wide
+    assert int8_scale(np.zeros(3)) == 0.0

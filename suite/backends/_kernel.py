@@ -66,50 +66,59 @@ def _add_rows(acc, W, base, stride, idx, lo, hi, nz, n):
     """acc[:n] += sum of rows idx[lo:hi] of W (row i at W[base + i*stride :]); returns the events.
 
     Events are the non-zero weights in those rows. Four rows are summed per pass over the
-    accumulator, and the 1-3 rows left over share one last pass. Rows are taken as slices so the
-    inner loops index from 0 with a range variable: numba then emits no negative-index wraparound
-    and LLVM vectorises them (a flat ``W[a + j]`` index measured ~6x slower).
+    accumulator, and the 1-3 rows left over share one last pass. Indices into W are unsigned, so
+    numba emits no negative-index wraparound and LLVM vectorises the inner loops (a signed flat
+    ``W[a + j]`` index measured ~6x slower); unlike row slices, they cost no array views per row,
+    which matters for narrow layers. ``W`` is float32, or int8 holding integer weights (see
+    :func:`_run_layer`): the same loops widen each int8 to float32, reading a quarter of the bytes.
     """
     events = 0
+    un = np.uint64(n)
+    ub = np.uint64(base)
+    us = np.uint64(stride)
     k = lo
     while k + 4 <= hi:
         ia, ib, ic, id_ = idx[k], idx[k + 1], idx[k + 2], idx[k + 3]
-        wa = W[base + ia * stride: base + ia * stride + n]
-        wb = W[base + ib * stride: base + ib * stride + n]
-        wc = W[base + ic * stride: base + ic * stride + n]
-        wd = W[base + id_ * stride: base + id_ * stride + n]
+        a = ub + np.uint64(ia) * us
+        b = ub + np.uint64(ib) * us
+        c = ub + np.uint64(ic) * us
+        d = ub + np.uint64(id_) * us
         events += nz[ia] + nz[ib] + nz[ic] + nz[id_]
-        for j in range(n):
-            acc[j] += (wa[j] + wb[j]) + (wc[j] + wd[j])
+        for j in range(un):
+            acc[j] += (np.float32(W[a + j]) + np.float32(W[b + j])) + (np.float32(W[c + j]) + np.float32(W[d + j]))
         k += 4
     rest = hi - k
     if rest == 3:
         ia, ib, ic = idx[k], idx[k + 1], idx[k + 2]
-        wa = W[base + ia * stride: base + ia * stride + n]
-        wb = W[base + ib * stride: base + ib * stride + n]
-        wc = W[base + ic * stride: base + ic * stride + n]
+        a = ub + np.uint64(ia) * us
+        b = ub + np.uint64(ib) * us
+        c = ub + np.uint64(ic) * us
         events += nz[ia] + nz[ib] + nz[ic]
-        for j in range(n):
-            acc[j] += (wa[j] + wb[j]) + wc[j]
+        for j in range(un):
+            acc[j] += (np.float32(W[a + j]) + np.float32(W[b + j])) + np.float32(W[c + j])
     elif rest == 2:
         ia, ib = idx[k], idx[k + 1]
-        wa = W[base + ia * stride: base + ia * stride + n]
-        wb = W[base + ib * stride: base + ib * stride + n]
+        a = ub + np.uint64(ia) * us
+        b = ub + np.uint64(ib) * us
         events += nz[ia] + nz[ib]
-        for j in range(n):
-            acc[j] += wa[j] + wb[j]
+        for j in range(un):
+            acc[j] += np.float32(W[a + j]) + np.float32(W[b + j])
     elif rest == 1:
         ia = idx[k]
-        wa = W[base + ia * stride: base + ia * stride + n]
+        a = ub + np.uint64(ia) * us
         events += nz[ia]
-        for j in range(n):
-            acc[j] += wa[j]
+        for j in range(un):
+            acc[j] += np.float32(W[a + j])
     return events
 
 
 @njit(**_OPTS)
-def _lif_step(mem, acc, rec, beta, thr, flags, n, recurrent, reset_zero):
-    """One LIF step for n neurons, branch-free; flags[j] = 1 where neuron j spikes."""
+def _lif_step(mem, acc, rec, beta, thr, flags, n, recurrent, reset_zero, bias, rbias):
+    """One LIF step for n neurons, branch-free; flags[j] = 1 where neuron j spikes.
+
+    Consumes the step's input (acc) and recurrent (rec) currents and leaves them at bias / rbias,
+    the starting point of the next step (one pass over the accumulators instead of two).
+    """
     if not recurrent:
         if not reset_zero:
             for j in range(n):
@@ -118,6 +127,7 @@ def _lif_step(mem, acc, rec, beta, thr, flags, n, recurrent, reset_zero):
                 m = (beta[j] * m + acc[j]) - r * thr[j]
                 mem[j] = m
                 flags[j] = m > thr[j]
+                acc[j] = bias[j]
         else:
             for j in range(n):
                 m = mem[j]
@@ -125,6 +135,7 @@ def _lif_step(mem, acc, rec, beta, thr, flags, n, recurrent, reset_zero):
                 m = beta[j] * ((np.float32(1.0) - r) * m) + acc[j]
                 mem[j] = m
                 flags[j] = m > thr[j]
+                acc[j] = bias[j]
     else:
         if not reset_zero:
             for j in range(n):
@@ -133,6 +144,8 @@ def _lif_step(mem, acc, rec, beta, thr, flags, n, recurrent, reset_zero):
                 m = ((beta[j] * m + acc[j]) + rec[j]) - r * thr[j]
                 mem[j] = m
                 flags[j] = m > thr[j]
+                acc[j] = bias[j]
+                rec[j] = rbias[j]
         else:
             for j in range(n):
                 m = mem[j]
@@ -141,6 +154,8 @@ def _lif_step(mem, acc, rec, beta, thr, flags, n, recurrent, reset_zero):
                 m = b - r * b
                 mem[j] = m
                 flags[j] = m > thr[j]
+                acc[j] = bias[j]
+                rec[j] = rbias[j]
 
 
 @njit(**_OPTS)
@@ -163,26 +178,45 @@ def _compact(flags, n, out_idx, k):
 
 
 @njit(**_OPTS)
-def _run_layer(T, in_ptr, in_idx, out_ptr, out_idx, W, w_off, R, r_off, nz_in, nz_rec, bias, rbias, beta, thr,
-               n_out, recurrent, reset_zero, has_bias, mem, acc, racc, flags, rec, rec_off):
-    """Run one layer over T steps of one sample. Returns (synaptic events, spikes out)."""
+def _run_layer(T, in_ptr, in_idx, out_ptr, out_idx, W, W8, w_off, w_scale, R, R8, r_off, r_scale, nz_in, nz_rec,
+               bias, rbias, zero, beta, thr, n_out, recurrent, reset_zero, mem, acc, racc, flags, rec, rec_off):
+    """Run one layer over T steps of one sample. Returns (synaptic events, spikes out).
+
+    Integer path: when every weight of a matrix is an integer k times a power of two ``scale`` with
+    |k| <= 127 (``w_scale > 0``), rows are read from the int8 copy ``W8`` (a quarter of the bytes),
+    summed as integer-valued float32 (exact below 2**24) and turned into the current once per step:
+    ``I = bias + acc * scale``. That equals the float path exactly whenever the float sums are
+    exact (the regime in which backends agree at all), since multiplying by a power of two is exact.
+    """
     events = 0
+    a_init = zero if w_scale > 0 else bias
+    r_init = zero if r_scale > 0 else rbias
     for j in range(n_out):
         mem[j] = 0.0
+        acc[j] = a_init[j]
+        racc[j] = r_init[j]
     for j in range(n_out, min(flags.shape[0], ((n_out + BLOCK - 1) // BLOCK) * BLOCK)):
         flags[j] = 0  # _compact reads whole blocks; a wider layer may have left flags here
     k = 0
     out_ptr[0] = 0
     for t in range(T):
-        for j in range(n_out):
-            acc[j] = bias[j]
-        events += _add_rows(acc, W, w_off, n_out, in_idx, in_ptr[t], in_ptr[t + 1], nz_in, n_out)
-        if recurrent:
+        # acc and racc hold a_init and r_init here (set above, then left so by each _lif_step)
+        if w_scale > 0:
+            events += _add_rows(acc, W8, w_off, n_out, in_idx, in_ptr[t], in_ptr[t + 1], nz_in, n_out)
             for j in range(n_out):
-                racc[j] = rbias[j]
+                acc[j] = bias[j] + acc[j] * w_scale
+        else:
+            events += _add_rows(acc, W, w_off, n_out, in_idx, in_ptr[t], in_ptr[t + 1], nz_in, n_out)
+        if recurrent:
             if t > 0:
-                events += _add_rows(racc, R, r_off, n_out, out_idx, out_ptr[t - 1], out_ptr[t], nz_rec, n_out)
-        _lif_step(mem, acc, racc, beta, thr, flags, n_out, recurrent, reset_zero)
+                if r_scale > 0:
+                    events += _add_rows(racc, R8, r_off, n_out, out_idx, out_ptr[t - 1], out_ptr[t], nz_rec, n_out)
+                else:
+                    events += _add_rows(racc, R, r_off, n_out, out_idx, out_ptr[t - 1], out_ptr[t], nz_rec, n_out)
+            if r_scale > 0:
+                for j in range(n_out):
+                    racc[j] = rbias[j] + racc[j] * r_scale
+        _lif_step(mem, acc, racc, beta, thr, flags, n_out, recurrent, reset_zero, a_init, r_init)
         k = _compact(flags, n_out, out_idx, k)
         out_ptr[t + 1] = k
         if rec_off >= 0:
@@ -193,14 +227,15 @@ def _run_layer(T, in_ptr, in_idx, out_ptr, out_idx, W, w_off, R, r_off, nz_in, n
 
 
 @njit(parallel=True, **_OPTS)
-def simulate_batch(T, sample_ptr, in_times, in_idx, n_layers, n_in, n_out, recurrent, reset_zero, has_bias,
-                   W, w_off, R, r_off, nz, nz_in_off, nz_rec_off, bias, rbias, beta, thr, n_off,
-                   rec, rec_off, counts, n_chunks):
+def simulate_batch(T, sample_ptr, in_times, in_idx, n_layers, n_in, n_out, recurrent, reset_zero,
+                   W, W8, w_off, w_scale, R, R8, r_off, r_scale, nz, nz_in_off, nz_rec_off, bias, rbias, beta, thr,
+                   n_off, rec, rec_off, counts, n_chunks):
     """Simulate samples ``0..B-1`` (B = step_ptr.shape[0]).
 
     Sample s's input spikes are in_times/in_idx[sample_ptr[s]:sample_ptr[s+1]] (int32 steps and
     channels, sorted by step). Layer l's transposed weight
     matrix (n_in[l], n_out[l]) starts at W[w_off[l]], its transposed recurrent matrix at R[r_off[l]];
+    W8/R8 hold int8 copies (same offsets) of the matrices whose w_scale/r_scale is > 0 (integer path);
     nz holds non-zero counts per weight row; bias/rbias/beta/thr hold per-neuron values at n_off[l].
     rec (B, ...) uint8 receives spike rasters of layers with rec_off[l] >= 0 (zeros expected).
     counts (B, n_layers, 2) int64 receives (synaptic events, spikes out) per sample and layer.
@@ -216,6 +251,7 @@ def simulate_batch(T, sample_ptr, in_times, in_idx, n_layers, n_in, n_out, recur
         if lo >= hi:
             continue
         mem = np.empty(max_n, np.float32)
+        zero = np.zeros(max_n, np.float32)
         acc = np.empty(max_n, np.float32)
         racc = np.empty(max_n, np.float32)
         flags = np.zeros(((max_n + BLOCK - 1) // BLOCK) * BLOCK, np.uint8)  # zero padding read by _compact
@@ -244,12 +280,12 @@ def simulate_batch(T, sample_ptr, in_times, in_idx, n_layers, n_in, n_out, recur
                 if rec_off[l] >= 0:
                     ro = rec_off[l]
                 o = n_off[l]
-                ev, k = _run_layer(T, cur_ptr, cur_idx, out_ptr, out_idx, W, w_off[l], R, r_off[l],
+                ev, k = _run_layer(T, cur_ptr, cur_idx, out_ptr, out_idx, W, W8, w_off[l], w_scale[l],
+                                   R, R8, r_off[l], r_scale[l],
                                    nz[nz_in_off[l]:nz_in_off[l] + n_in[l]],
                                    nz[nz_rec_off[l]:nz_rec_off[l] + no],
-                                   bias[o:o + no], rbias[o:o + no], beta[o:o + no], thr[o:o + no],
-                                   no, recurrent[l], reset_zero[l], has_bias[l], mem, acc, racc, flags,
-                                   rec[s], ro)
+                                   bias[o:o + no], rbias[o:o + no], zero[:no], beta[o:o + no], thr[o:o + no],
+                                   no, recurrent[l], reset_zero[l], mem, acc, racc, flags, rec[s], ro)
                 counts[s, l, 0] = ev
                 counts[s, l, 1] = k
                 cur_ptr = out_ptr

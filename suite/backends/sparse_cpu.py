@@ -14,6 +14,25 @@ from ..core.spikes import SpikeTrain
 from .base import SimulationResult
 
 
+def int8_scale(matrix: np.ndarray) -> float:
+    """The power of two s such that every weight is k*s with integer |k| <= 127, or 0.0 if none.
+
+    Such a matrix can be stored as int8 (a quarter of the bytes to stream per spike) and give
+    exactly the float32 results of the float path whenever those are exact (see _kernel._run_layer).
+    """
+    w = np.asarray(matrix, dtype=np.float64)
+    peak = float(np.max(np.abs(w))) if w.size else 0.0
+    if peak == 0.0:
+        return 0.0
+    for e in range(-24, 40):  # scale 2**-e, coarsest first
+        k = w * 2.0**e
+        if np.max(np.abs(k)) > 127:
+            return 0.0
+        if np.array_equal(k, np.round(k)):
+            return 2.0**-e
+    return 0.0
+
+
 @dataclass(frozen=True, eq=False)
 class PreparedNetwork:
     """A network packed into the kernel's flat arrays (transposed weight rows, offsets)."""
@@ -23,11 +42,14 @@ class PreparedNetwork:
     n_out: np.ndarray
     recurrent: np.ndarray
     reset_zero: np.ndarray
-    has_bias: np.ndarray
     W: np.ndarray
+    W8: np.ndarray
     w_off: np.ndarray
+    w_scale: np.ndarray
     R: np.ndarray
+    R8: np.ndarray
     r_off: np.ndarray
+    r_scale: np.ndarray
     nz: np.ndarray
     nz_in_off: np.ndarray
     nz_rec_off: np.ndarray
@@ -39,18 +61,30 @@ class PreparedNetwork:
     profiles: tuple
 
     @classmethod
-    def build(cls, network: Network) -> PreparedNetwork:
+    def build(cls, network: Network, *, int8: bool = True) -> PreparedNetwork:
+        """Pack ``network``; ``int8=False`` keeps every matrix on the float32 path (benchmarks, tests)."""
         L = len(network.layers)
-        W_parts, R_parts, nz_parts, bias_parts, rbias_parts, beta_parts, thr_parts = [], [], [], [], [], [], []
+        W_parts, W8_parts, R_parts, R8_parts, nz_parts = [], [], [], [], []
+        bias_parts, rbias_parts, beta_parts, thr_parts = [], [], [], []
         w_off = np.zeros(L, np.int64)
         r_off = np.zeros(L, np.int64)
+        w_scale = np.zeros(L, np.float32)
+        r_scale = np.zeros(L, np.float32)
         nz_in_off = np.zeros(L, np.int64)
         nz_rec_off = np.zeros(L, np.int64)
         n_off = np.zeros(L, np.int64)
         wpos = rpos = zpos = npos = 0
+
+        def rows(matrix):  # transposed so each presynaptic neuron's weights are one contiguous row
+            wt = np.ascontiguousarray(matrix.T).ravel()
+            scale = int8_scale(wt) if int8 else 0.0
+            return wt, (np.round(wt / scale).astype(np.int8) if scale else np.zeros(wt.size, np.int8)), scale
+
         for l, layer in enumerate(network.layers):
             w_off[l] = wpos
-            W_parts.append(np.ascontiguousarray(layer.weight.T).ravel())
+            wt, w8, w_scale[l] = rows(layer.weight)
+            W_parts.append(wt)
+            W8_parts.append(w8)
             wpos += layer.weight.size
             nz_in_off[l] = zpos
             nz_parts.append(layer.fan_out_nonzero())
@@ -60,7 +94,9 @@ class PreparedNetwork:
             zpos += layer.n_out
             if layer.recurrent:
                 r_off[l] = rpos
-                R_parts.append(np.ascontiguousarray(layer.recurrent_weight.T).ravel())
+                rt, r8, r_scale[l] = rows(layer.recurrent_weight)
+                R_parts.append(rt)
+                R8_parts.append(r8)
                 rpos += layer.recurrent_weight.size
             n_off[l] = npos
             bias_parts.append(layer.bias if layer.bias is not None else np.zeros(layer.n_out, np.float32))
@@ -76,12 +112,18 @@ class PreparedNetwork:
             n_out=np.array([l.n_out for l in network.layers], np.int64),
             recurrent=np.array([l.recurrent for l in network.layers], np.bool_),
             reset_zero=np.array([l.reset == "zero" for l in network.layers], np.bool_),
-            has_bias=np.array([l.bias is not None for l in network.layers], np.bool_),
-            W=cat(W_parts, np.float32), w_off=w_off, R=cat(R_parts, np.float32), r_off=r_off,
+            W=cat(W_parts, np.float32), W8=cat(W8_parts, np.int8), w_off=w_off, w_scale=w_scale,
+            R=cat(R_parts, np.float32), R8=cat(R8_parts, np.int8), r_off=r_off, r_scale=r_scale,
             nz=cat(nz_parts, np.int64), nz_in_off=nz_in_off, nz_rec_off=nz_rec_off,
             bias=cat(bias_parts, np.float32), rbias=cat(rbias_parts, np.float32), beta=cat(beta_parts, np.float32), thr=cat(thr_parts, np.float32),
             n_off=n_off, profiles=tuple(network.profile()),
         )
+
+    def kernel_args(self) -> tuple:
+        """The packed network in ``_kernel.simulate_batch``'s argument order (n_in ... n_off)."""
+        return (self.n_in, self.n_out, self.recurrent, self.reset_zero, self.W, self.W8, self.w_off, self.w_scale,
+                self.R, self.R8, self.r_off, self.r_scale, self.nz, self.nz_in_off, self.nz_rec_off, self.bias,
+                self.rbias, self.beta, self.thr, self.n_off)
 
     def run(self, spikes: SpikeTrain, *, record: bool = False, threads: int | None = None) -> SimulationResult:
         """Simulate every sample of ``spikes``; ``threads`` caps numba's threads (default: all)."""
@@ -113,10 +155,8 @@ class PreparedNetwork:
         previous = numba.get_num_threads()
         numba.set_num_threads(n_threads)
         try:
-            _kernel.simulate_batch(T, sample_ptr, in_times, in_idx, len(sizes), self.n_in, self.n_out, self.recurrent,
-                                   self.reset_zero, self.has_bias, self.W, self.w_off, self.R, self.r_off,
-                                   self.nz, self.nz_in_off, self.nz_rec_off, self.bias, self.rbias, self.beta, self.thr,
-                                   self.n_off, rec, rec_off, counts, max(1, min(B, n_threads)))
+            _kernel.simulate_batch(T, sample_ptr, in_times, in_idx, len(sizes), *self.kernel_args(), rec, rec_off,
+                                   counts, max(1, min(B, n_threads)))
         finally:
             numba.set_num_threads(previous)
         wall = time.perf_counter() - t0
@@ -153,11 +193,8 @@ def _warm_up(prepared: PreparedNetwork) -> None:
     rec = np.zeros((1, int(prepared.n_out[-1])), np.uint8)
     rec_off = np.full(L, -1, np.int64)
     rec_off[-1] = 0
-    _kernel.simulate_batch(1, np.zeros(2, np.int64), np.zeros(1, np.int32), np.zeros(1, np.int32), L, prepared.n_in, prepared.n_out,
-                           prepared.recurrent, prepared.reset_zero, prepared.has_bias, prepared.W, prepared.w_off,
-                           prepared.R, prepared.r_off, prepared.nz, prepared.nz_in_off, prepared.nz_rec_off,
-                           prepared.bias, prepared.rbias, prepared.beta, prepared.thr, prepared.n_off, rec, rec_off,
-                           np.zeros((1, L, 2), np.int64), 1)
+    _kernel.simulate_batch(1, np.zeros(2, np.int64), np.zeros(1, np.int32), np.zeros(1, np.int32), L,
+                           *prepared.kernel_args(), rec, rec_off, np.zeros((1, L, 2), np.int64), 1)
     _WARM = True
 
 
