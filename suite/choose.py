@@ -282,6 +282,20 @@ class Choice:
 
 # ---- the judgement (pure) -----------------------------------------------------------------------------
 
+def _check_budget(what: str, value, budget: float | None, unit: str, reasons: list, notes: list) -> float | None:
+    """Compare an interval quantity with its budget: a reason when the nominal value is over it, a
+    note when only the high end is; returns the margin (budget - nominal), or None without a budget."""
+    if budget is None:
+        return None
+    margin = budget - value.nominal
+    if value.nominal > budget * (1 + _REL_TOL):
+        reasons.append(f"{what} {_si(value.nominal, unit)} over budget {_si(budget, unit)} by {_si(-margin, unit)}")
+    elif value.high > budget:
+        notes.append(f"{what} could reach {_si(value.high, unit)} at the high end of the constants' intervals, "
+                     f"over the {_si(budget, unit)} budget")
+    return margin
+
+
 def judge(estimates, *, constraints: Constraints, input_duration_s: float, task: TaskScore | None = None,
           fill_ticks: dict[str, int] | None = None, timesteps: int | None = None,
           static_power_w: dict[str, Range] | None = None, fill_unknown_slack: float = 0.0) -> list[ChipVerdict]:
@@ -327,23 +341,8 @@ def judge(estimates, *, constraints: Constraints, input_duration_s: float, task:
         if not keeps_up:
             reasons.append(f"cannot keep up with the real-time stream: {_si(sustained, 's')} per input of "
                            f"{_si(D, 's')} ({sustained / D:.3g}x too slow)")
-        p_margin = l_margin = None
-        if c.max_power_w is not None:
-            p_margin = c.max_power_w - power.nominal
-            if power.nominal > c.max_power_w * (1 + _REL_TOL):
-                reasons.append(f"average power {_si(power.nominal, 'W')} over budget {_si(c.max_power_w, 'W')} by "
-                               f"{_si(-p_margin, 'W')}")
-            elif power.high > c.max_power_w:
-                notes.append(f"average power could reach {_si(power.high, 'W')} at the high end of the constants' "
-                             f"intervals, over the {_si(c.max_power_w, 'W')} budget")
-        if c.max_latency_s is not None:
-            l_margin = c.max_latency_s - L.nominal
-            if L.nominal > c.max_latency_s * (1 + _REL_TOL):
-                reasons.append(f"latency {_si(L.nominal, 's')} over budget {_si(c.max_latency_s, 's')} by "
-                               f"{_si(-l_margin, 's')}")
-            elif L.high > c.max_latency_s:
-                notes.append(f"latency could reach {_si(L.high, 's')} at the high end of the constants' intervals, "
-                             f"over the {_si(c.max_latency_s, 's')} budget")
+        p_margin = _check_budget("average power", power, c.max_power_w, "W", reasons, notes)
+        l_margin = _check_budget("latency", L, c.max_latency_s, "s", reasons, notes)
         if c.min_accuracy is not None and task.value < c.min_accuracy:
             reasons.append(f"{task.metric} {task.value:.3g} below {c.min_accuracy:g} by "
                            f"{c.min_accuracy - task.value:.3g}")
