@@ -9,5 +9,5 @@ export PYTHONPATH="$PWD/.sbsrc${PYTHONPATH:+:$PYTHONPATH}"
 rm -rf .sbsrc && mkdir -p .sbsrc && cp -r suite .sbsrc/spikebench
 cp -r workloads .sbsrc/spikebench/workloads && cp -r hardware_models .sbsrc/spikebench/hardware_models
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
-python3 -m pytest -q -p no:cacheprovider tests/test_gpu.py tests/test_contract.py
+python3 -m pytest -q -p no:cacheprovider tests/backends/test_gpu.py tests/backends/test_backend_contract.py
 python3 -m spikebench.bench --device cuda --rounds 3 --json "${OUT:-/tmp}/bench_cuda.json"

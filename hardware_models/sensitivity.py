@@ -1,14 +1,22 @@
-"""Rank stability: how often the chips' energy ranking changes when constants move within their intervals.
+"""Rank stability: how often the chips' energy ranking changes when their energies move within their intervals.
 
-Each draw samples every constant independently from a triangular distribution on
-(low, value, high) (a point mass where low == high), evaluates every feasible chip's total energy per
-inference at that point, and ranks the chips. Reported: the nominal ranking, the share of draws with
-a different full ranking, the share with a different cheapest chip, and per neighbouring pair of the
-nominal ranking the share of draws in which the pair swaps.
+One sampler, :func:`ranking_stability`, counts over ``draws`` seeded draws how often the ranking of
+the chips by energy differs from the nominal ranking. Two ways to draw an energy:
+
+* :func:`rank_stability` (from counts): every constant of every feasible chip independently from a
+  triangular distribution on (low, value, high) (a point mass where low == high), and the chip's total
+  energy per inference evaluated at that point;
+* :func:`interval_stability` (from stored estimates, which keep no constants): each chip's energy
+  interval sampled the same way, independently across chips (their constants are).
+
+Reported: the nominal ranking, the share of draws with a different full ranking, the share with a
+different cheapest chip, and per neighbouring pair of the nominal ranking the share of draws in which
+the pair swaps.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +24,7 @@ import numpy as np
 from spikebench.core import EventCounts
 
 from ._shell import ChipShell
-from .base import NetworkProfile
+from .base import Interval, NetworkProfile
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,35 +44,29 @@ class RankStability:
                 "excluded_infeasible": list(self.excluded)}
 
 
+def triangular(rng: np.random.Generator, low: float, mode: float, high: float) -> float:
+    """One draw from the triangular distribution on (low, mode, high); ``mode`` when the interval is a point."""
+    return float(rng.triangular(low, mode, high)) if high > low else mode
+
+
 def _draw(sheet, rng: np.random.Generator) -> dict[str, float]:
-    out = {}
-    for name, p in sheet.params.items():
-        lo, mid, hi = p.si("low"), p.si(), p.si("high")
-        out[name] = float(rng.triangular(lo, mid, hi)) if hi > lo else mid
-    return out
+    return {name: triangular(rng, p.si("low"), p.si(), p.si("high")) for name, p in sheet.params.items()}
 
 
-def rank_stability(counts: EventCounts, models: dict[str, ChipShell], *, draws: int = 1000, seed: int = 0,
-                   real_time: bool = False) -> RankStability:
+def ranking_stability(nominal: Mapping[str, float], sample: Callable[[np.random.Generator], Sequence[float]], *,
+                      draws: int, seed: int, excluded: Sequence[str] = ()) -> RankStability:
+    """Rank the chips of ``nominal`` (name -> nominal energy) by ``sample(rng)`` (their energies, in the
+    same order) ``draws`` times and count how often the ranking differs from the nominal one."""
     if draws < 1:
         raise ValueError("draws must be >= 1")
-    profile = NetworkProfile.from_counts(counts)
     rng = np.random.default_rng(seed)
-    funcs, excluded = {}, []
-    for name, model in models.items():
-        placement, f = model.point_formula(profile, counts, real_time=real_time)
-        if placement.feasible:
-            funcs[name] = (model, f)
-        else:
-            excluded.append(name)
-    names = list(funcs)
-    nominal = np.array([f(m.sheet.nominal_si())["energy_j"] for m, f in funcs.values()])
-    order = tuple(names[i] for i in np.argsort(nominal, kind="stable"))
+    names = list(nominal)
+    order = tuple(names[i] for i in np.argsort(np.array(list(nominal.values()), dtype=float), kind="stable"))
     pos = {n: i for i, n in enumerate(names)}
     changed = top = 0
     swaps = np.zeros(max(len(order) - 1, 0))
     for _ in range(draws):
-        e = np.array([f(_draw(m.sheet, rng))["energy_j"] for m, f in funcs.values()])
+        e = np.asarray(sample(rng), dtype=float)
         ranking = tuple(names[i] for i in np.argsort(e, kind="stable"))
         changed += ranking != order
         top += bool(order) and ranking[0] != order[0]
@@ -75,3 +77,29 @@ def rank_stability(counts: EventCounts, models: dict[str, ChipShell], *, draws: 
         pair_swaps=tuple((order[k], order[k + 1], float(swaps[k] / draws)) for k in range(len(order) - 1)),
         excluded=tuple(excluded),
     )
+
+
+def rank_stability(counts: EventCounts, models: dict[str, ChipShell], *, draws: int = 1000, seed: int = 0,
+                   real_time: bool = False) -> RankStability:
+    """Stability of the energy ranking of ``models`` on ``counts`` under their constants' intervals
+    (infeasible mappings are not ranked; they are listed in ``excluded``)."""
+    if draws < 1:
+        raise ValueError("draws must be >= 1")
+    profile = NetworkProfile.from_counts(counts)
+    funcs, excluded = {}, []
+    for name, model in models.items():
+        placement, f = model.point_formula(profile, counts, real_time=real_time)
+        if placement.feasible:
+            funcs[name] = (model, f)
+        else:
+            excluded.append(name)
+    nominal = {n: f(m.sheet.nominal_si())["energy_j"] for n, (m, f) in funcs.items()}
+    return ranking_stability(nominal, lambda rng: [f(_draw(m.sheet, rng))["energy_j"] for m, f in funcs.values()],
+                             draws=draws, seed=seed, excluded=excluded)
+
+
+def interval_stability(energies: Mapping[str, Interval], *, draws: int = 1000, seed: int = 0) -> RankStability:
+    """Stability of the ranking of chips whose energies are only known as intervals (name -> Interval)."""
+    return ranking_stability({n: iv.nominal for n, iv in energies.items()},
+                             lambda rng: [triangular(rng, iv.low, iv.nominal, iv.high) for iv in energies.values()],
+                             draws=draws, seed=seed)

@@ -51,19 +51,14 @@ def engine_demo(samples: int = 16, seed: int = 0) -> int:
     return 0 if same else 1
 
 
-def _fmt_si(x: float, unit: str) -> str:
-    for scale, prefix in ((1, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n")):
-        if abs(x) >= scale:
-            return f"{x / scale:.3g} {prefix}{unit}"
-    return f"{x:.3g} {unit}"
-
-
 def summary(results_dir) -> str:
+    from spikebench.core.units import si, text_table
     from spikebench.results import ResultsStore
 
     df = ResultsStore(results_dir).open(create=False).frame()
-    lines = [f"{'workload':<13}{'data':<11}{'task metric':<20}{'events/inf':>11}  {'backends agree':<15}"
-             f"{'sparse-cpu':>11}{'snntorch':>11}  cheapest feasible chip (energy/inference, latency)"]
+    header = ["workload", "data", "task metric", "events/inf", "backends agree", "sparse-cpu", "snntorch",
+              "cheapest feasible chip (energy/inference, latency)"]
+    rows = []
     for w in sorted(df["workload"].unique()):
         d = df[df.workload == w]
         task = d[(d.kind == "task") & (d.backend == "sparse-cpu")].set_index("metric")["value"]
@@ -77,10 +72,10 @@ def summary(results_dir) -> str:
         lat = d[(d.metric == "latency_s") & (d.backend == "sparse-cpu")].set_index("chip")["value"]
         ok = [c for c in e.index if feas.get(c, 0) == 1 and c not in ("cpu", "gpu")]
         best = min(ok, key=lambda c: e.loc[c, "value"]) if ok else None
-        chip = (f"{best} ({_fmt_si(e.loc[best, 'value'], 'J')}, {_fmt_si(lat[best], 's')})" if best else "none")
-        lines.append(f"{w:<13}{d['data'].iloc[0]:<11}{metric:<20}{ev.iloc[0]:>11.3g}  {agree:<15}"
-                     f"{_fmt_si(wall.get('sparse-cpu', float('nan')), 's'):>11}"
-                     f"{_fmt_si(wall.get('snntorch', float('nan')), 's'):>11}  {chip}")
+        chip = f"{best} ({si(e.loc[best, 'value'], 'J')}, {si(lat[best], 's')})" if best else "none"
+        rows.append([w, d["data"].iloc[0], metric, f"{ev.iloc[0]:.3g}", agree, si(wall.get("sparse-cpu"), "s"),
+                     si(wall.get("snntorch"), "s"), chip])
+    lines = [text_table(header, rows, left=(0, 1, 2, 4, 7), rule=False)]
     if (df["data"] == "synthetic").any():
         lines.append("\nTask metrics on synthetic data are sanity checks of learnable offline data, not comparable "
                      "to published N-MNIST, SHD or MIT-BIH results.")

@@ -16,7 +16,7 @@ from pathlib import Path
 from .backends import get_backend
 from .core.counts import EventCounts
 from .core.errors import SpikebenchError, UnknownNameError
-from .results import Provenance, ResultsStore, Row
+from .results import Provenance, ResultsStore, Row, estimate_rows
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,26 +91,10 @@ def counts_rows(counts: EventCounts, **common) -> list[Row]:
     return rows
 
 
-def estimate_rows(counts: EventCounts, chips, **common) -> list[Row]:
-    from spikebench.hardware_models import estimate_all
-
-    rows = []
-    for e in estimate_all(counts, list(chips)):
-        c = {**common, "kind": "modelled", "chip": e.chip}
-        why = "; ".join(e.reasons)
-        for metric, iv, unit in (("energy_j", e.energy_j, "J"), ("energy_dynamic_j", e.energy_dynamic_j, "J"),
-                                 ("energy_static_j", e.energy_static_j, "J"), ("latency_s", e.latency_s, "s")):
-            rows.append(Row(metric=metric, value=iv.nominal, low=iv.low, high=iv.high, unit=unit,
-                            source=e.boundary, **c))
-        rows.append(Row(metric="cores", value=float(e.cores), unit=e.core_kind, **c))
-        rows.append(Row(metric="chips", value=float(e.chips), unit="chips", **c))
-        rows.append(Row(metric="feasible", value=1.0 if e.feasible else 0.0, unit="bool", source=why, **c))
-    return rows
-
-
 def run_cell(workload_name: str, backend: str, cfg: RunConfig) -> list[Row]:
     """Simulate one workload's test split on one backend and turn everything into rows."""
     from spikebench import simulate
+    from spikebench.hardware_models import estimate_all
     from spikebench.workloads import get_workload
 
     wl = get_workload(workload_name)
@@ -138,7 +122,7 @@ def run_cell(workload_name: str, backend: str, cfg: RunConfig) -> list[Row]:
         rows.append(Row(metric="gpu_energy_per_inference_j", value=(e1 - e0) / n, unit="J", kind="measured",
                         source="NVML total-energy counter delta around the synchronised run (whole board)", **common))
     rows += counts_rows(result.counts, kind="measured", **common)
-    rows += estimate_rows(result.counts, cfg.chips, **common)
+    rows += estimate_rows(estimate_all(result.counts, list(cfg.chips)), **common)
     return rows
 
 

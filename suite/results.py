@@ -18,6 +18,10 @@ One row per workload x backend x chip x metric::
     run_id, workload, backend, device, chip, metric, value, low, high, unit, kind, data, samples,
     seed, source, spikebench_version, git_commit, machine, timestamp
 
+Chip estimates are stored as rows (``energy_j``, ``energy_dynamic_j``, ``energy_static_j``,
+``latency_s`` with low/high, ``cores``, ``chips``, ``feasible`` whose source holds the reasons) and
+rebuilt by :meth:`ResultsStore.estimates`.
+
 ``kind`` is ``measured`` (wall time, NVML energy), ``modelled`` (chip estimate) or ``task``
 (accuracy, AUROC); ``data`` is ``synthetic``, ``real-sample`` or ``real-full``. ``chip`` is empty
 for rows that are not chip estimates.
@@ -43,6 +47,8 @@ KINDS = ("measured", "modelled", "task")
 DATA_TAGS = ("synthetic", "real-sample", "real-full")
 COLUMNS = ("run_id", "workload", "backend", "device", "chip", "metric", "value", "low", "high", "unit", "kind",
            "data", "samples", "seed", "source", "spikebench_version", "git_commit", "machine", "timestamp")
+#: The backend whose counts give a cell's chip estimates when a workload ran on several.
+REFERENCE_BACKEND = "sparse-cpu"
 _CELL_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
@@ -121,6 +127,25 @@ def _machine() -> str:
     except OSError:
         pass
     return f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+
+
+def estimate_rows(estimates, **common) -> list[Row]:
+    """Chip estimates as rows (kind ``modelled``; read back by :meth:`ResultsStore.estimates`):
+    each interval quantity with low/high and the boundary as source, ``cores`` (unit: the chip's core
+    kind), ``chips``, and ``feasible`` (1/0) with the reasons joined by ``"; "`` as source."""
+    rows = []
+    for e in estimates:
+        c = {**common, "kind": "modelled", "chip": e.chip}
+        for metric, unit in (("energy_j", "J"), ("energy_dynamic_j", "J"), ("energy_static_j", "J"),
+                             ("latency_s", "s")):
+            iv = getattr(e, metric)
+            rows.append(Row(metric=metric, value=iv.nominal, low=iv.low, high=iv.high, unit=unit, source=e.boundary,
+                            **c))
+        rows.append(Row(metric="cores", value=float(e.cores), unit=e.core_kind, **c))
+        rows.append(Row(metric="chips", value=float(e.chips), unit="chips", **c))
+        rows.append(Row(metric="feasible", value=1.0 if e.feasible else 0.0, unit="bool", source="; ".join(e.reasons),
+                        **c))
+    return rows
 
 
 class ResultsStore:
@@ -223,3 +248,64 @@ class ResultsStore:
         import pandas as pd
 
         return pd.DataFrame(self.rows(latest_only=latest_only), columns=list(COLUMNS))
+
+    # ---- one cell's rows, and the chip estimates they hold ----------------------------------------------
+
+    def cell_frame(self, workload: str | None = None, backend: str | None = None):
+        """``(workload, backend, rows)``: the latest rows of one workload on one backend.
+
+        ``workload`` may be omitted when the store holds one; ``backend`` defaults to ``sparse-cpu``
+        where present (the reference counts), else the first backend in name order.
+        """
+        from .core.errors import UnknownNameError
+
+        frame = self.frame()
+        if frame.empty:
+            raise SpikebenchError(f"{self.root}: the results store holds no rows; run `spikebench run --out DIR` first")
+        workloads = sorted(set(frame["workload"]))
+        if workload is None:
+            if len(workloads) != 1:
+                raise SpikebenchError(f"{self.root} holds workloads {', '.join(workloads)}; name one with --workload")
+            workload = workloads[0]
+        elif workload not in workloads:
+            raise UnknownNameError(f"workload {workload!r} is not in {self.root}; it holds: {', '.join(workloads)}")
+        sub = frame[frame["workload"] == workload]
+        backends = sorted(set(sub["backend"]))
+        if backend is None:
+            backend = REFERENCE_BACKEND if REFERENCE_BACKEND in backends else backends[0]
+        elif backend not in backends:
+            raise UnknownNameError(f"backend {backend!r} has no rows for {workload} in {self.root}; it has: "
+                                   f"{', '.join(backends)}")
+        return workload, backend, sub[sub["backend"] == backend]
+
+    def estimates(self, rows, chips=None) -> list:
+        """The chip estimates (:class:`spikebench.hardware_models.Estimate`) that ``estimate_rows``
+        stored in ``rows`` (one cell's frame), for ``chips`` (default: every chip with modelled rows).
+
+        A stored estimate keeps its intervals, cores, chips, feasibility and reasons; its assumptions
+        are not stored (empty here)."""
+        from spikebench.hardware_models import Estimate, Interval, get_chip
+
+        from .core.errors import UnknownNameError
+
+        mod = rows[rows["kind"] == "modelled"]
+        have = list(dict.fromkeys(mod["chip"]))
+        names = list(chips) if chips else have
+        where = f"{', '.join(sorted(set(rows['workload'])))} on {', '.join(sorted(set(rows['backend'])))} in {self.root}"
+        out = []
+        for n in names:
+            get_chip(n)  # an unknown name is named as such
+            if n not in have:
+                raise UnknownNameError(f"chip {n!r} has no estimate for {where}; it has: {', '.join(have)}")
+            by = {r["metric"]: r for r in mod[mod["chip"] == n].to_dict("records")}
+            try:
+                iv = {q: Interval(low=float(by[q]["low"]), nominal=float(by[q]["value"]), high=float(by[q]["high"]))
+                      for q in ("energy_j", "energy_dynamic_j", "energy_static_j", "latency_s")}
+                out.append(Estimate(
+                    chip=n, title=get_chip(n).sheet.title, boundary=str(by["energy_j"]["source"]), **iv,
+                    cores=int(by["cores"]["value"]), core_kind=str(by["cores"]["unit"]),
+                    chips=int(by["chips"]["value"]), feasible=bool(by["feasible"]["value"]),
+                    reasons=tuple(s for s in str(by["feasible"]["source"] or "").split("; ") if s)))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise FileFormatError(f"{self.root}: incomplete modelled rows for {n} ({where}; {exc})") from None
+        return out

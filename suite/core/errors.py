@@ -35,3 +35,14 @@ class BackendUnavailableError(SpikebenchError):
 def one_line(message: str) -> str:
     """Collapse whitespace so a message prints as a single line."""
     return " ".join(str(message).split())
+
+
+def optional_import(name: str, extra: str):
+    """Import an optional heavy dependency (torch, snntorch, nir) where it is needed; missing, it is a
+    :class:`BackendUnavailableError` naming the package to install."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise BackendUnavailableError(f"{name} is not installed ({exc}); install it with: pip install {extra}") from None

@@ -306,30 +306,32 @@ class Network:
             )
         return cls(layers=tuple(layers), name=name, metadata={"seed": int(seed)})
 
-    # ---- interchange (implemented in interop.py; heavy imports stay lazy) -----------------------
+    # ---- interchange (nir_io.py, snntorch_io.py; heavy imports stay lazy) ---------------------
+    # Each method takes exactly the options of the free function it calls.
 
     def to_nir(self, path) -> None:
         """Write this network as a NIR HDF5 graph (reset mode, delay and exact beta in metadata)."""
-        from .interop import network_to_nir
+        from .nir_io import network_to_nir
 
         network_to_nir(self, path)
 
     @classmethod
-    def from_nir(cls, path) -> Network:
-        """Read a NIR graph made of Affine/Linear -> LIF chains (recurrent Linear loops allowed)."""
-        from .interop import network_from_nir
+    def from_nir(cls, path, *, reset: str | None = None) -> Network:
+        """Read a NIR graph made of Affine/Linear -> LIF chains (recurrent Linear loops allowed);
+        ``reset`` as :func:`spikebench.core.nir_io.network_from_nir`."""
+        from .nir_io import network_from_nir
 
-        return network_from_nir(path)
+        return network_from_nir(path, reset=reset)
 
     @classmethod
     def from_snntorch(cls, module) -> Network:
         """Convert an ``nn.Sequential`` of ``nn.Linear`` / ``snn.Leaky`` / ``snn.RLeaky``."""
-        from .interop import network_from_snntorch
+        from .snntorch_io import network_from_snntorch
 
         return network_from_snntorch(module)
 
     def to_snntorch(self, device=None):
         """Build the equivalent ``nn.Sequential`` of Linear / Leaky / RLeaky (``init_hidden=False``)."""
-        from .interop import network_to_snntorch
+        from .snntorch_io import network_to_snntorch
 
         return network_to_snntorch(self, device=device)

@@ -1,5 +1,8 @@
 """``spikebench choose``: rank the chips for a deployment, with every reason (see :mod:`spikebench.choose`).
 
+``--format table`` (default) prints :func:`format_table`; ``--format csv`` one row per chip (rank,
+feasibility, reasons, energies, power, latency as nominal/low/high columns, margins).
+
 ``--format json`` writes one object (schema ``spikebench.choice/1``)::
 
     {"schema": "spikebench.choice/1", "source": str, "constraints": {"max_power_w", "max_latency_s",
@@ -19,10 +22,11 @@ feasible chip (one line on stderr naming the constraint that rules everything ou
 
 from __future__ import annotations
 
-import json
 import math
 
-_FORMATS = ("table", "json")
+from spikebench.core.units import si, si_interval, si_signed, text_table
+
+from .common import FORMATS, add_format, positive, write_csv, write_json
 
 _DESCRIPTION = """\
 Rank the chips for a deployment. The network's counts come from --counts FILE, from --results DIR
@@ -58,7 +62,7 @@ def register(sub) -> None:
     p.add_argument("--metric", help="task metric compared with --min-accuracy (default: accuracy, or auroc for "
                                     "anomaly detection)")
     p.add_argument("--chips", default="all", help="'all' (default) or a comma-separated list, e.g. loihi2,akida")
-    p.add_argument("--format", choices=_FORMATS, default="table")
+    add_format(p, FORMATS)
     p.add_argument("--draws", type=int, default=1000,
                    help="stability draws of the constants (default 1000; 0 skips)")
     p.add_argument("--seed", type=int, default=0, help="seed of the data and of the stability draws (default 0)")
@@ -68,22 +72,20 @@ def register(sub) -> None:
                    help="with --results: which backend's rows (default sparse-cpu when present)")
     p.add_argument("--input-duration-ms", type=float, default=None,
                    help="with --results: the duration of one input, when the store does not record it")
-    p.set_defaults(func=run_choose)
+    p.set_defaults(func=run)
 
 
-def run_choose(args) -> int:
-    from spikebench.core.errors import SpikebenchError
-    from spikebench.hardware_models import resolve_chips
-
-    from .choose import (
+def run(args) -> int:
+    from spikebench.choose import (
         ChooseError,
         Constraints,
         TaskScore,
         choose_from_counts,
         choose_from_results,
         choose_from_workload,
-        format_table,
     )
+    from spikebench.core.errors import SpikebenchError
+    from spikebench.hardware_models import resolve_chips
 
     given = [n for n in ("counts", "results") if getattr(args, n)]
     if len(given) > 1:
@@ -93,8 +95,7 @@ def run_choose(args) -> int:
     if args.accuracy is not None and not args.counts:
         raise SpikebenchError("--accuracy states the task metric of a --counts file; with --workload or --results "
                               "the metric is measured")
-    if args.limit is not None and args.limit < 1:
-        raise SpikebenchError(f"--limit must be >= 1, got {args.limit}")
+    positive(args.limit, "--limit")
     constraints = Constraints(
         max_power_w=None if args.max_power_mw is None else args.max_power_mw / 1e3,
         max_latency_s=None if args.max_latency_ms is None else args.max_latency_ms / 1e3,
@@ -127,7 +128,66 @@ def run_choose(args) -> int:
         choice = choose_from_workload(args.workload, constraints, chips=chips, limit=args.limit, seed=args.seed,
                                       data_dir=args.data_dir, metric=args.metric, draws=args.draws)
     if args.format == "json":
-        print(json.dumps(choice.to_dict(), indent=1))
+        write_json(choice.to_dict())
+    elif args.format == "csv":
+        write_csv(choice_rows(choice))
     else:
         print(format_table(choice))
     return 0
+
+
+def choice_rows(choice) -> list[dict]:
+    """One flat row per chip verdict (the CSV)."""
+    rows = []
+    for v in choice.verdicts:
+        row = {"rank": v.rank, "chip": v.chip, "feasible": v.feasible, "reasons": "; ".join(v.reasons),
+               "notes": "; ".join(v.notes), "placeholder": v.placeholder, "requantised": v.requantised}
+        for q in ("energy_j", "energy_dynamic_j", "energy_static_j", "static_power_w", "power_w", "latency_s"):
+            iv = getattr(v, q)
+            row.update({f"{q}_nominal": iv.nominal, f"{q}_low": iv.low, f"{q}_high": iv.high})
+        row.update({"sustained_s": v.sustained_s, "power_margin_w": v.power_margin_w,
+                    "latency_margin_s": v.latency_margin_s, "cores": v.cores, "core_kind": v.core_kind,
+                    "chips": v.chips, "boundary": v.boundary})
+        rows.append(row)
+    return rows
+
+
+def format_table(choice) -> str:
+    """Human-readable answer: header, one row per chip, reasons and notes, stability, the choice."""
+    c = choice.constraints
+    lines = [f"spikebench choose: {choice.source}" if choice.source else "spikebench choose"]
+    if choice.timesteps is not None:
+        lines.append(f"input: {choice.timesteps} steps x {si(choice.timestep_s, 's')} = "
+                     f"{si(choice.input_duration_s, 's')} per input (real-time stream)")
+    else:
+        lines.append(f"input: {si(choice.input_duration_s, 's')} per input (real-time stream)")
+    lines.append(f"constraints: {c.describe()}")
+    if choice.task is not None:
+        lines.append(f"task: {choice.task.describe()}")
+    head = ("rank", "chip", "feasible", "E/inference [low - high]", "avg power [low - high]", "power margin",
+            "latency [low - high]", "latency margin")
+    rows = [(str(v.rank) if v.rank else "-", v.chip, "yes" if v.feasible else "no", si_interval(v.energy_j, "J"),
+             si_interval(v.power_w, "W"), "-" if v.power_margin_w is None else si_signed(v.power_margin_w, "W"),
+             si_interval(v.latency_s, "s"),
+             "-" if v.latency_margin_s is None else si_signed(v.latency_margin_s, "s")) for v in choice.verdicts]
+    lines += ["", text_table(head, rows, left=(1, 2)), ""]
+    lines += [f"{v.chip}: infeasible: {r}" for v in choice.verdicts for r in v.reasons]
+    lines += [f"{v.chip}: note: {n}" for v in choice.verdicts if v.feasible for n in v.notes]
+    lines += [f"note: {n}" for n in choice.notes]
+    if choice.stability is not None:
+        lines.append(f"stability: {choice.stability.describe()}")
+    best, cited = choice.best, choice.best_cited
+
+    def said(v):
+        return (f"{v.chip} ({v.title}): {si(v.energy_j.nominal, 'J')} per inference, {si(v.power_w.nominal, 'W')} "
+                f"average, {si(v.latency_s.nominal, 's')} latency")
+
+    if best is not None:
+        lines.append(f"choice: {said(best)}")
+        if best.placeholder:
+            lines.append(f"warning: {best.chip}'s estimate rests on unverified placeholder constants (see its notes); "
+                         + (f"the best chip with cited constants: {said(cited)}" if cited else
+                            "no feasible chip has only cited constants"))
+    lines.append("(energy per inference as fast as each chip runs; average power = duty x E_dynamic / input duration"
+                 " + static power; margins = budget - nominal)")
+    return "\n".join(lines)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import signal
 
+from .common import names, positive
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -25,20 +27,14 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _names(spec: str) -> tuple[str, ...]:
-    return tuple(s.strip() for s in spec.split(",") if s.strip())
-
-
 def run(args) -> int:
     from spikebench.hardware_models import resolve_chips
     from spikebench.workloads import WORKLOADS
 
-    from .core.errors import SpikebenchError
-    from .harness import RunConfig, run
+    from spikebench.harness import RunConfig, run
 
-    if args.limit is not None and args.limit < 1:
-        raise SpikebenchError(f"--limit must be >= 1, got {args.limit}")
-    cfg = RunConfig(workloads=tuple(args.workloads or WORKLOADS), backends=_names(args.backends),
+    positive(args.limit, "--limit")
+    cfg = RunConfig(workloads=tuple(args.workloads or WORKLOADS), backends=names(args.backends),
                     chips=tuple(resolve_chips(args.chips)), device=args.device, seed=args.seed, limit=args.limit,
                     data_dir=args.data_dir, require_real=args.require_real)
     # SIGTERM behaves like Ctrl-C: the cell in progress is dropped, finished cells stay

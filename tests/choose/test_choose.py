@@ -19,9 +19,9 @@ from spikebench.choose import (
     choose_from_counts,
     choose_from_results,
     choose_from_workload,
-    format_table,
 )
 from spikebench.cli import main
+from spikebench.cli.choose import format_table
 from spikebench.core import EventCounts
 from spikebench.workloads.base import Metric, WorkloadData
 
@@ -268,13 +268,13 @@ def test_cli_workload_path(monkeypatch, capsys):
 
 
 def test_results_store_path(tmp_path):
-    from spikebench.harness import estimate_rows
-    from spikebench.results import Provenance, ResultsStore, Row
+    from spikebench.hardware_models import estimate_all
+    from spikebench.results import Provenance, ResultsStore, Row, estimate_rows
 
     counts = counts_of(spikes=30, timesteps=100, n_in=300, n_out=16)  # fan-in 300 > 256: TrueNorth adds a tick
     common = {"workload": "fake", "backend": "sparse-cpu", "data": "synthetic", "samples": 1, "seed": 0}
     rows = [Row(metric="accuracy", value=0.9, unit="1", kind="task", **common)]
-    rows += estimate_rows(counts, ["loihi", "loihi2", "akida", "truenorth"], **common)
+    rows += estimate_rows(estimate_all(counts, ["loihi", "loihi2", "akida", "truenorth"]), **common)
     store = ResultsStore(tmp_path / "res").open(create=True)
     prov = Provenance(spikebench_version="0", git_commit="x", machine="test")
     store.write_cell(store.start_run({}, prov), "fake__sparse-cpu", rows, prov)
@@ -295,13 +295,13 @@ def test_results_store_path(tmp_path):
 
 
 def test_cli_results_path(tmp_path, capsys, monkeypatch):
-    from spikebench.harness import estimate_rows
-    from spikebench.results import Provenance, ResultsStore, Row
+    from spikebench.hardware_models import estimate_all
+    from spikebench.results import Provenance, ResultsStore, Row, estimate_rows
 
     counts = counts_of(spikes=30, timesteps=20, n_in=64, n_out=16)
     common = {"workload": "fake", "backend": "sparse-cpu", "data": "real-sample", "samples": 1, "seed": 0}
     rows = [Row(metric="accuracy", value=0.9, unit="1", kind="task", **common)]
-    rows += estimate_rows(counts, ["loihi", "loihi2", "cpu"], **common)
+    rows += estimate_rows(estimate_all(counts, ["loihi", "loihi2", "cpu"]), **common)
     store = ResultsStore(tmp_path / "res").open(create=True)
     prov = Provenance(spikebench_version="0", git_commit="x", machine="test")
     store.write_cell(store.start_run({}, prov), "fake__sparse-cpu", rows, prov)

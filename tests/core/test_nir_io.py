@@ -1,9 +1,5 @@
-"""Network interchange with NIR and snnTorch: bit-exact round trips, spike-for-spike agreement with
-snnTorch's own dynamics, foreign files, and one-line errors on bad input.
-
-All weights, biases, betas and thresholds sit on dyadic grids, so float32 arithmetic is exact in any
-order and every comparison below can demand identical spikes.
-"""
+"""NIR interchange (spikebench.core.nir_io): bit-exact round trips, foreign files (snnTorch's conventions,
+snnTorch's own exporter read back spike for spike), and one-line errors on bad input."""
 
 from __future__ import annotations
 
@@ -12,66 +8,24 @@ import dataclasses
 import h5py
 import numpy as np
 import pytest
+from interop_helpers import (
+    N_HID,
+    N_IN,
+    N_OUT,
+    T,
+    assert_same_activity,
+    assert_same_arrays,
+    dyadic,
+    nir,
+    nn,
+    rich_network,
+    snn,
+    spikes,
+    torch,
+)
 
 import spikebench as sb
-from spikebench.core.interop import network_from_nir
-
-nir = pytest.importorskip("nir")
-torch = pytest.importorskip("torch")
-snn = pytest.importorskip("snntorch")
-nn = torch.nn
-
-ARRAYS = ("weight", "recurrent_weight", "bias", "recurrent_bias", "beta", "threshold")
-N_IN, N_HID, N_OUT, T, SAMPLES = 30, 20, 5, 40, 4
-
-
-def dyadic(rng, shape, scale, q=64):
-    """Normal draws rounded to multiples of 1/q (exact in float32)."""
-    return (np.round(rng.normal(0.0, scale, size=shape) * q) / q).astype(np.float32)
-
-
-def rich_network(reset: str, seed: int = 0) -> sb.Network:
-    """30 -> 20 (feed-forward) -> 5 (recurrent), with biases, recurrent bias, per-neuron beta and
-    threshold, and weight_bits on one layer."""
-    rng = np.random.default_rng(seed)
-    base = sb.Network.random(sizes=[N_IN, N_HID, N_OUT], recurrent=[False, True], seed=seed, reset=reset,
-                             recurrent_std=0.5)
-    l1, l2 = base.layers
-    l1 = dataclasses.replace(
-        l1, bias=dyadic(rng, N_HID, 0.05), beta=rng.choice([0.5, 0.75, 0.875, 0.9375], N_HID).astype(np.float32),
-        threshold=rng.choice([0.75, 1.0, 1.25], N_HID).astype(np.float32), weight_bits=8, name="hidden",
-    )
-    l2 = dataclasses.replace(
-        l2, bias=dyadic(rng, N_OUT, 0.05), recurrent_bias=dyadic(rng, N_OUT, 0.05) + np.float32(1 / 64),
-        beta=np.float32(0.8125), threshold=np.float32(0.5), name="readout",
-    )
-    return sb.Network(layers=(l1, l2), name=f"rich-{reset}")
-
-
-def spikes(seed: int = 3, n_in: int = N_IN):
-    return sb.random_spikes(SAMPLES, T, n_in, 0.2, seed)
-
-
-def assert_same_arrays(a: sb.Network, b: sb.Network) -> None:
-    assert len(a.layers) == len(b.layers)
-    for la, lb in zip(a.layers, b.layers):
-        for f in ARRAYS:
-            xa, xb = getattr(la, f), getattr(lb, f)
-            if xa is None:
-                assert xb is None, f"{la.name}.{f}: expected None, got {xb!r}"
-                continue
-            assert xb is not None and xb.dtype == np.float32, f"{la.name}.{f}"
-            assert np.array_equal(xa, xb), f"{la.name}.{f} differs"
-            assert np.array_equal(xa.view(np.uint32), xb.view(np.uint32)), f"{la.name}.{f} not bit-identical"
-
-
-def assert_same_activity(a: sb.Network, b: sb.Network, train) -> None:
-    ra = sb.simulate(a, train, backend="sparse-cpu", record=True)
-    rb = sb.simulate(b, train, backend="sparse-cpu", record=True)
-    for sa, sb_ in zip(ra.layer_spikes, rb.layer_spikes):
-        np.testing.assert_array_equal(sa, sb_)
-    assert ra.counts == rb.counts
-
+from spikebench.core.nir_io import network_from_nir
 
 # ---- 1. NIR round trip -------------------------------------------------------------------------------
 
@@ -178,82 +132,6 @@ def test_reset_override_on_a_spikebench_file_is_recorded(tmp_path):
     net = network_from_nir(path, reset="zero")
     assert [lay.reset for lay in net.layers] == ["zero", "zero"]
     assert "overrode" in " ".join(net.metadata["assumptions"])
-
-
-# ---- 3. snnTorch -------------------------------------------------------------------------------------
-
-def torch_model(reset: str, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    lin1, lin2 = nn.Linear(N_IN, N_HID), nn.Linear(N_HID, N_OUT)
-    lif1 = snn.Leaky(beta=torch.from_numpy(rng.choice([0.5, 0.75, 0.875], N_HID).astype(np.float32)),
-                     threshold=1.0, reset_mechanism=reset, init_hidden=False)
-    lif2 = snn.RLeaky(beta=0.8125, threshold=0.5, linear_features=N_OUT, all_to_all=True, reset_mechanism=reset,
-                      init_hidden=False)
-    with torch.no_grad():
-        lin1.weight.copy_(torch.from_numpy(dyadic(rng, (N_HID, N_IN), 0.4)))
-        lin1.bias.copy_(torch.from_numpy(dyadic(rng, N_HID, 0.05)))
-        lin2.weight.copy_(torch.from_numpy(dyadic(rng, (N_OUT, N_HID), 0.6)))
-        lin2.bias.copy_(torch.from_numpy(dyadic(rng, N_OUT, 0.05)))
-        lif2.recurrent.weight.copy_(torch.from_numpy(dyadic(rng, (N_OUT, N_OUT), 0.5)))
-        lif2.recurrent.bias.copy_(torch.from_numpy(dyadic(rng, N_OUT, 0.05) + np.float32(1 / 32)))
-    return nn.Sequential(lin1, lif1, lin2, lif2)
-
-
-def run_torch(model, dense: np.ndarray) -> list[np.ndarray]:
-    """The test's own step loop over an init_hidden=False Linear/Leaky/Linear/RLeaky model."""
-    lin1, lif1, lin2, lif2 = list(model)
-    x = torch.from_numpy(dense.astype(np.float32))
-    b = x.shape[0]
-    mem1 = torch.zeros(b, N_HID)
-    spk2, mem2 = torch.zeros(b, N_OUT), torch.zeros(b, N_OUT)
-    out1, out2 = [], []
-    with torch.no_grad():
-        for t in range(x.shape[1]):
-            spk1, mem1 = lif1(lin1(x[:, t]), mem1)
-            spk2, mem2 = lif2(lin2(spk1), spk2, mem2)
-            out1.append(spk1.clone())
-            out2.append(spk2.clone())
-    return [torch.stack(o, dim=1).numpy().astype(np.uint8) for o in (out1, out2)]
-
-
-@pytest.mark.parametrize("reset", ["subtract", "zero"])
-def test_from_snntorch_matches_snntorch_spike_for_spike(reset):
-    model = torch_model(reset)
-    net = sb.Network.from_snntorch(model)
-    l1, l2 = net.layers
-    assert (l1.recurrent, l2.recurrent) == (False, True)
-    assert l1.reset == l2.reset == reset
-    assert l2.recurrent_bias is not None and np.any(l2.recurrent_bias != 0)  # snnTorch's default bias is kept
-    np.testing.assert_array_equal(l2.recurrent_bias, model[3].recurrent.bias.detach().numpy())
-    np.testing.assert_array_equal(l1.beta, model[1].beta.numpy())
-
-    train = spikes(seed=8)
-    expected = run_torch(model, train.to_dense(np.float32))
-    assert all(int(e.sum()) > 0 for e in expected)
-    got = sb.simulate(net, train, backend="sparse-cpu", record=True).layer_spikes
-    for e, g in zip(expected, got):
-        np.testing.assert_array_equal(g, e)
-
-
-@pytest.mark.parametrize("reset", ["subtract", "zero"])
-def test_snntorch_round_trip_preserves_arrays(reset):
-    net = rich_network(reset)
-    back = sb.Network.from_snntorch(net.to_snntorch())
-    assert_same_arrays(net, back)
-    assert [lay.reset for lay in back.layers] == [reset, reset]
-
-    # without a recurrent bias the round trip must not invent one (snnTorch's default Linear has one)
-    plain = sb.Network.random(sizes=[N_IN, N_HID, N_OUT], recurrent=[False, True], seed=2, reset=reset)
-    model = plain.to_snntorch()
-    assert model[3].recurrent.bias is None
-    again = sb.Network.from_snntorch(model)
-    assert_same_arrays(plain, again)
-    train = spikes(seed=9)
-    assert_same_activity(plain, again, train)
-    ref = sb.simulate(plain, train, record=True)
-    via_torch = sb.simulate(plain, train, backend="snntorch", record=True)
-    for r, v in zip(ref.layer_spikes, via_torch.layer_spikes):
-        np.testing.assert_array_equal(v, r)
 
 
 # ---- 4. snnTorch's own NIR exporter ----------------------------------------------------------------
@@ -470,39 +348,3 @@ def test_malformed_metadata_is_a_file_format_error(tmp_path, valid_nir):
     nir.write(str(path), graph)
     with pytest.raises(sb.FileFormatError, match="malformed NIR graph"):
         sb.Network.from_nir(path)
-
-
-def leaky(**kw):
-    return snn.Leaky(beta=0.5, init_hidden=False, **kw)
-
-
-@pytest.mark.parametrize(
-    ("make", "match"),
-    [
-        (lambda: nn.Linear(3, 2), "nn.Sequential"),
-        (lambda: nn.Sequential(nn.Linear(3, 2), leaky(), nn.Linear(2, 2)), "pairs"),
-        (lambda: nn.Sequential(nn.Linear(3, 2), leaky(reset_mechanism="none")), "'none' is not supported"),
-        (lambda: nn.Sequential(nn.Linear(3, 2), leaky(reset_delay=False)), "reset_delay=False"),
-        (lambda: nn.Sequential(nn.Linear(3, 2), snn.Synaptic(alpha=0.5, beta=0.5)), "Synaptic"),
-        (lambda: nn.Sequential(nn.Linear(3, 2), snn.RLeaky(beta=0.5, all_to_all=False, V=torch.ones(2))), "all-to-all"),
-        (lambda: nn.Sequential(nn.Conv1d(1, 1, 3), leaky()), "expected nn.Linear"),
-    ],
-)
-def test_from_snntorch_refuses_unsupported_modules(make, match):
-    with pytest.raises(sb.InvalidNetworkError, match=match):
-        sb.Network.from_snntorch(make())
-
-
-def test_from_snntorch_refuses_reset_changed_after_construction():
-    neuron = leaky(reset_mechanism="subtract")
-    neuron.reset_mechanism = "zero"  # snnTorch keeps running the subtract state function
-    with pytest.raises(sb.InvalidNetworkError, match="runs 'subtract'"):
-        sb.Network.from_snntorch(nn.Sequential(nn.Linear(3, 2), neuron))
-
-
-def test_from_snntorch_refuses_nan_weights():
-    lin = nn.Linear(3, 2)
-    with torch.no_grad():
-        lin.weight[0, 0] = float("nan")
-    with pytest.raises(sb.InvalidNetworkError, match="NaN"):
-        sb.Network.from_snntorch(nn.Sequential(lin, leaky()))

@@ -1,4 +1,9 @@
-"""Contract: every backend gives the reference kernel's output spikes and EventCounts, exactly.
+"""Contract: every registered backend gives the reference kernel's output spikes and EventCounts, exactly.
+
+Parametrised over ``spikebench.backends.BACKENDS`` (scikit-learn's ``parametrize_with_checks`` pattern):
+a backend is checked the moment it is registered. The reference is ``sparse-cpu``; it is held to the
+same result contract as the others (its agreement with itself is trivial, its counts are checked
+against the shared counting rule on its own recorded rasters).
 
 Exactness is by construction: weights and biases lie on a dyadic grid (multiples of 2**-8 or
 1/64), so float32 sums are exact in any summation order, and every backend applies the LIF
@@ -14,6 +19,7 @@ from hypothesis import strategies as st
 
 import spikebench as sb
 from conftest import with_biases
+from spikebench.backends import BACKENDS
 
 CASES = {
     # name: (sizes, recurrent, reset, connection_prob, biases, input density)
@@ -36,11 +42,16 @@ def build(case: str, seed: int = 0) -> tuple[sb.Network, sb.SpikeTrain]:
     return net, spikes
 
 
+REFERENCE = "sparse-cpu"
+NAMES = sorted(BACKENDS)
+
+
+@pytest.mark.parametrize("backend", NAMES)
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_sparse_cpu_and_snntorch_agree_exactly(case):
+def test_backend_agrees_with_the_reference_exactly(backend, case):
     net, spikes = build(case)
-    ref = sb.simulate(net, spikes, backend="sparse-cpu", record=True)
-    other = sb.simulate(net, spikes, backend="snntorch", record=True, batch_size=4)  # 6 samples: ragged batch
+    ref = sb.simulate(net, spikes, backend=REFERENCE, record=True)
+    other = sb.simulate(net, spikes, backend=backend, record=True)
     # the comparison is not vacuous: every layer spikes, and not every neuron all the time
     for layer in ref.counts.layers:
         assert 0 < layer.spikes_out < layer.neuron_updates, (case, layer)
@@ -58,50 +69,40 @@ def test_sparse_cpu_and_snntorch_agree_exactly(case):
     assert ref.counts.to_dict()["layers"] == other.counts.to_dict()["layers"]
 
 
-@pytest.mark.parametrize("case", ["rec-zero-deep", "nmnist-like"])
-def test_threads_and_batching_do_not_change_results(case):
-    net, spikes = build(case, seed=3)
-    one = sb.simulate(net, spikes, threads=1, record=True)
-    two = sb.simulate(net, spikes, threads=2, record=True)
-    parts = [sb.simulate(net, spikes.select([i]), threads=1) for i in range(spikes.samples)]
-    for a, b in zip(one.layer_spikes, two.layer_spikes):
-        np.testing.assert_array_equal(a, b)
-    assert one.counts == two.counts
-    np.testing.assert_array_equal(np.concatenate([p.output_spikes for p in parts]), one.output_spikes)
-    total = parts[0].counts
-    for p in parts[1:]:
-        total = total + p.counts
-    assert total == one.counts
-
-
-def test_recording_does_not_change_output():
+@pytest.mark.parametrize("backend", NAMES)
+def test_result_contract(backend):
     net, spikes = build("rec-subtract-sparse-w")
-    plain = sb.simulate(net, spikes)
-    rec = sb.simulate(net, spikes, record=True)
+    plain = sb.simulate(net, spikes, backend=backend)
+    rec = sb.simulate(net, spikes, backend=backend, record=True)
+    assert plain.backend == backend and plain.device == "cpu" and plain.wall_time_s >= 0
     assert plain.layer_spikes is None
+    assert plain.output_spikes.dtype == np.uint8
+    assert plain.output_spikes.shape == (spikes.samples, spikes.timesteps, net.n_out)
     np.testing.assert_array_equal(plain.output_spikes, rec.output_spikes)
     np.testing.assert_array_equal(rec.layer_spikes[-1], rec.output_spikes)
     assert plain.counts == rec.counts
+    assert plain.counts.samples == spikes.samples and plain.counts.timesteps == spikes.timesteps
+    assert plain.counts.timestep_s == spikes.timestep_s
+    assert plain.counts.source["backend"] == backend
 
 
-def test_counts_match_the_shared_counting_rule_on_recorded_rasters():
-    net, spikes = build("rec-zero-deep", seed=5)
-    ref = sb.simulate(net, spikes, record=True)
-    from spikebench.core.counts import count_from_rasters
+@pytest.mark.parametrize("backend", NAMES)
+def test_samples_are_independent(backend):
+    net, spikes = build("rec-zero-deep", seed=3)
+    whole = sb.simulate(net, spikes, backend=backend)
+    parts = [sb.simulate(net, spikes.select([i]), backend=backend) for i in range(spikes.samples)]
+    np.testing.assert_array_equal(np.concatenate([p.output_spikes for p in parts]), whole.output_spikes)
+    total = parts[0].counts
+    for p in parts[1:]:
+        total = total + p.counts
+    assert total == whole.counts
 
-    derived = count_from_rasters(net, spikes.to_dense(), ref.layer_spikes, timestep_s=spikes.timestep_s)
-    assert derived == ref.counts
 
-
-def test_counts_file_round_trip(tmp_path):
-    net, spikes = build("rec-subtract-sparse-w")
-    counts = sb.simulate(net, spikes).counts
-    path = tmp_path / "counts.json"
-    counts.to_json(path)
-    back = sb.EventCounts.from_json(path)
-    assert back == counts
-    assert back.source["backend"] == "sparse-cpu"
-    assert back.to_dict()["schema"] == "spikebench.counts/1"
+@pytest.mark.parametrize("backend", NAMES)
+def test_missing_device_is_a_one_line_error(backend):
+    net, spikes = build("ff-subtract")
+    with pytest.raises(sb.BackendUnavailableError, match=r"^[^\n]*cuda:97[^\n]*$"):
+        sb.simulate(net, spikes, backend=backend, device="cuda:97")
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -114,40 +115,22 @@ def test_counts_file_round_trip(tmp_path):
     timesteps=st.integers(1, 12),
     seed=st.integers(0, 2**16),
 )
-def test_property_random_networks_agree(sizes, flags, reset, prob, density, timesteps, seed):
+@pytest.mark.parametrize("backend", [b for b in NAMES if b != REFERENCE])
+def test_property_random_networks_agree(backend, sizes, flags, reset, prob, density, timesteps, seed):
     rec = flags[: len(sizes) - 1]
     net = sb.Network.random(sizes=sizes, recurrent=rec, seed=seed, reset=reset, connection_prob=prob,
                             weight_std=[3.0 / np.sqrt(n) for n in sizes[:-1]])
     spikes = sb.random_spikes(3, timesteps, sizes[0], density, seed=seed)
     a = sb.simulate(net, spikes, record=True)
-    b = sb.simulate(net, spikes, backend="snntorch", record=True, batch_size=2)
+    b = sb.simulate(net, spikes, backend=backend, record=True)
     for x, y in zip(a.layer_spikes, b.layer_spikes):
         np.testing.assert_array_equal(x, y)
     assert a.counts == b.counts
 
 
-@pytest.mark.parametrize("case", ["nmnist-like", "rec-zero-deep", "ff-zero-bias"])
-def test_int8_weight_path_equals_float_path(case):
-    from spikebench.backends.sparse_cpu import PreparedNetwork
-
-    net, spikes = build(case, seed=7)
-    fast, slow = PreparedNetwork.build(net), PreparedNetwork.build(net, int8=False)
-    assert not slow.w_scale.any() and not slow.r_scale.any()
-    a, b = fast.run(spikes, record=True), slow.run(spikes, record=True)
-    for x, y in zip(a.layer_spikes, b.layer_spikes):
-        np.testing.assert_array_equal(x, y)
-    assert a.counts == b.counts
-    if case == "nmnist-like":
-        assert fast.w_scale[0] == 2.0**-8  # the wide first layer fits int8 on the 2**-8 grid
-
-
-def test_int8_scale_rule():
-    from spikebench.backends.sparse_cpu import int8_scale
-
-    assert int8_scale(np.array([0.5, -0.25, 0.125])) == 2.0**-3
-    assert int8_scale(np.array([3.0, -127.0])) == 1.0
-    assert int8_scale(np.array([128.0])) == 128.0        # 1 x 2**7
-    assert int8_scale(np.array([128.0, 1.0])) == 0.0     # 128 steps of 1: needs more than 8 bits
-    assert int8_scale(np.array([0.1])) == 0.0            # not on a power-of-two grid
-    assert int8_scale(np.array([1.0, 2.0**-7])) == 0.0   # 128 steps of 2**-7: too wide
-    assert int8_scale(np.zeros(3)) == 0.0
+def test_snntorch_batching_does_not_change_results():
+    net, spikes = build("rec-subtract-sparse-w")
+    one = sb.simulate(net, spikes, backend="snntorch", batch_size=4)  # 6 samples: a ragged last batch
+    two = sb.simulate(net, spikes, backend="snntorch", batch_size=64)
+    np.testing.assert_array_equal(one.output_spikes, two.output_spikes)
+    assert one.counts == two.counts

@@ -1,8 +1,9 @@
 """The ``spikebench`` command line: one entry point, one subcommand per job.
 
 Exit codes: 0 ok, 1 the run itself failed, 2 bad input or usage (a one-line message on stderr).
-Subcommands live in their own modules and register through ``register(subparsers)``; the list of
-those modules is literal (see ``_COMMAND_MODULES``).
+One module per command (as asv's ``asv/commands/``), each defining ``register(subparsers)`` that adds
+its parser and sets ``func(args) -> int``; the list is literal (:data:`COMMANDS`). Commands whose output
+is data take ``--format table|json|csv`` (:mod:`spikebench.cli.common`).
 """
 
 from __future__ import annotations
@@ -10,19 +11,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from pathlib import Path
 
-from .core.errors import SpikebenchError, one_line
+from spikebench.core.errors import SpikebenchError, one_line
 
-# Modules that define ``register(subparsers)``; each sets ``func(args) -> int`` on its parser.
-_COMMAND_MODULES = (
-    "spikebench.cli_simulate",
-    "spikebench.cli_chips",
-    "spikebench.cli_train",
-    "spikebench.cli_run",
-    "spikebench.cli_report",
-    "spikebench.cli_choose",
-)
+from .common import check_output_path
+
+#: Command modules, in the order ``spikebench --help`` lists them.
+COMMANDS = ("simulate", "estimate", "chips", "validate", "train", "run", "report", "choose")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,25 +26,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from spikebench import __version__
 
     parser = _Parser(prog="spikebench", description="What a spiking network costs on neuromorphic chips, CPUs and GPUs.")
     parser.add_argument("--version", action="version", version=f"spikebench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for name in _COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+    for name in COMMANDS:
+        importlib.import_module(f"{__name__}.{name}").register(sub)
     return parser
-
-
-def check_output_path(path, *, what: str = "output file") -> Path:
-    """A path we may write: its folder must exist and it must not be a folder itself."""
-    p = Path(path)
-    if p.is_dir():
-        raise SpikebenchError(f"{p}: is a folder; give a file path for the {what}")
-    if not p.parent.exists() and str(p.parent) not in ("", "."):
-        raise SpikebenchError(f"{p}: folder {p.parent} does not exist; create it first")
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,5 +55,4 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+__all__ = ["COMMANDS", "build_parser", "check_output_path", "main"]

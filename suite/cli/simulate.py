@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import sys
+from .common import FORMATS, add_format, check_output_path, write_csv, write_json
 
 
 def register(sub) -> None:
@@ -19,7 +18,7 @@ def register(sub) -> None:
                    help="seconds per step, overriding the value stored in the spikes file")
     p.add_argument("--counts-out", default=None, help="write the counts JSON here (atomically)")
     p.add_argument("--outputs-out", default=None, help="write output spikes (samples, timesteps, n_out) as .npz here")
-    p.add_argument("--format", choices=("table", "json"), default="table", help="summary format on stdout")
+    add_format(p, FORMATS)  # csv: one row per layer
     p.set_defaults(func=run)
 
 
@@ -28,13 +27,13 @@ def run(args) -> int:
 
     import numpy as np
 
-    from . import simulate
-    from .backends import get_backend
-    from .cli import check_output_path
-    from .core.errors import SpikebenchError
-    from .core.fileio import atomic_write_bytes
-    from .core.network import Network
-    from .core.spikes import SpikeTrain
+    from spikebench import simulate
+    from spikebench.backends import get_backend
+    from spikebench.core.errors import SpikebenchError
+    from spikebench.core.fileio import atomic_write_bytes
+    from spikebench.core.network import Network
+    from spikebench.core.spikes import SpikeTrain
+    from spikebench.core.units import text_table
 
     get_backend(args.backend)  # fail on an unknown name before reading anything
     counts_out = check_output_path(args.counts_out, what="counts file") if args.counts_out else None
@@ -56,18 +55,22 @@ def run(args) -> int:
         atomic_write_bytes(outputs_out, buf.getvalue())
     c = result.counts
     if args.format == "json":
-        json.dump({"backend": result.backend, "device": result.device, "wall_time_s": result.wall_time_s,
-                   "counts": c.to_dict()}, sys.stdout, indent=2)
-        print()
+        write_json({"backend": result.backend, "device": result.device, "wall_time_s": result.wall_time_s,
+                    "counts": c.to_dict()})
+        return 0
+    rows = [{"layer": layer.name, "kind": layer.kind, "n_in": layer.n_in, "n_out": layer.n_out,
+             "spikes_in": layer.spikes_in, "synaptic_events": layer.synaptic_events,
+             "neuron_updates": layer.neuron_updates, "spikes_out": layer.spikes_out,
+             "activity": layer.spikes_out / layer.neuron_updates} for layer in c.layers]
+    if args.format == "csv":
+        write_csv(rows)
         return 0
     print(f"network {net.name}: sizes {net.sizes}; {c.samples} samples x {c.timesteps} steps "
           f"({spikes.timestep_s:g} s/step); backend {result.backend} on {result.device}; "
           f"{result.wall_time_s * 1e3:.2f} ms")
-    head = f"{'layer':<10}{'kind':<11}{'spikes_in':>12}{'synaptic_events':>17}{'neuron_updates':>16}{'spikes_out':>12}{'activity':>10}"
-    print(head)
-    for layer in c.layers:
-        print(f"{layer.name:<10}{layer.kind:<11}{layer.spikes_in:>12}{layer.synaptic_events:>17}"
-              f"{layer.neuron_updates:>16}{layer.spikes_out:>12}{layer.spikes_out / layer.neuron_updates:>10.2%}")
+    cols = ("layer", "kind", "spikes_in", "synaptic_events", "neuron_updates", "spikes_out")
+    print(text_table([*cols, "activity"], [[str(r[k]) for k in cols] + [f"{r['activity']:.2%}"] for r in rows],
+                     left=(0, 1), rule=False))
     if counts_out:
         print(f"counts written to {counts_out}")
     return 0

@@ -15,7 +15,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from .report import build_report
+    from spikebench.report import build_report
 
     written = build_report(args.results_dir, args.out)
     for _rel, path in written.items():

@@ -3,12 +3,15 @@
 Writes ``<out>/<workload>.nir`` and ``<out>/<workload>.json`` (data provenance, held-out metric,
 chance, baseline, seed, epochs, timestep, threshold, training time, versions). The shipped networks
 in ``workloads/networks/`` were produced by this command with ``--out workloads/networks``.
+``--format json`` prints the metadata document; ``--format csv`` one row per held-out metric.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+
+from .common import FORMATS, add_format, positive, write_csv, write_json
 
 
 def register(sub) -> None:
@@ -27,35 +30,37 @@ def register(sub) -> None:
     p.add_argument("--out", default=".", help="folder for <workload>.nir and <workload>.json (default: .)")
     p.add_argument("--limit", type=int, default=None, help="use at most this many training samples (quick runs)")
     p.add_argument("--test-limit", type=int, default=None, help="evaluate on at most this many held-out samples")
-    p.add_argument("--format", choices=("table", "json"), default="table", help="summary format on stdout")
+    add_format(p, FORMATS)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from pathlib import Path
 
-    from .core.errors import SpikebenchError
-    from .workloads import get_workload
-    from .workloads.training import train_workload
+    from spikebench.core.errors import SpikebenchError
+    from spikebench.training import train_workload
+    from spikebench.workloads import get_workload
 
     wl = get_workload(args.workload)
     if args.epochs is not None and args.epochs < 1:
         raise SpikebenchError(f"--epochs must be >= 1, got {args.epochs}")
-    for flag, value in (("--limit", args.limit), ("--test-limit", args.test_limit)):
-        if value is not None and value < 1:
-            raise SpikebenchError(f"{flag} must be >= 1, got {value}")
+    positive(args.limit, "--limit")
+    positive(args.test_limit, "--test-limit")
     if args.seed < 0 or args.data_seed < 0:
         raise SpikebenchError(f"--seed and --data-seed must be >= 0, got {args.seed} and {args.data_seed}")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise SpikebenchError(f"{out}: exists and is not a folder; give a folder for --out")
-    log = (lambda *a, **k: print(*a, file=sys.stderr, **k)) if args.format == "json" else print
+    log = print if args.format == "table" else (lambda *a, **k: print(*a, file=sys.stderr, **k))
     meta = train_workload(wl, data_dir=args.data_dir, epochs=args.epochs, seed=args.seed, data_seed=args.data_seed,
                           require_real=args.require_real, out_dir=out, limit=args.limit, test_limit=args.test_limit,
                           log=log)
     if args.format == "json":
-        json.dump(meta, sys.stdout, indent=1, sort_keys=True, default=str)
-        print()
+        write_json(meta)
+        return 0
+    if args.format == "csv":
+        write_csv({"workload": meta["workload"], "metric": k, "value": v, "data": meta["data"]["provenance"],
+                   "test_samples": meta["data"]["test_samples"]} for k, v in sorted(meta["metrics"].items()))
         return 0
     print(f"{meta['workload']}: held-out {meta['metric']} {meta['value']:.4f} on {meta['data']['test_samples']} "
           f"samples ({meta['data']['provenance']} data); chance {json.dumps(meta['chance'])}; "

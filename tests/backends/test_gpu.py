@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_contract import CASES, build
+from test_backend_contract import CASES, build
 
 import spikebench as sb
 

@@ -1,0 +1,167 @@
+"""The judgement (pure): each chip estimate against the constraints, the ranking, and the one-line
+message that names the constraint ruling every chip out. Definitions: :mod:`spikebench.choose`."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+from spikebench.core.units import ceil_sig, floor_sig, si
+from spikebench.hardware_models import Interval
+
+from .records import ChipVerdict, ChooseError, Constraints, TaskScore
+
+_REL_TOL = 1e-9  # float slack on comparisons with budgets and the input duration
+_REQUANT_MARKERS = ("quantis", "estimated at")  # how the chip models word a weight-precision change
+
+
+def static_power(energy_static_j: Interval, latency_s: Interval) -> Interval:
+    """``E_static / L`` at each end (0 where a latency is 0); exact because static power and timing
+    depend on different constants in every model."""
+    def div(a, b):
+        return a / b if b > 0 else 0.0
+
+    nom = div(energy_static_j.nominal, latency_s.nominal)
+    lo, hi = div(energy_static_j.low, latency_s.low), div(energy_static_j.high, latency_s.high)
+    return Interval(low=min(lo, nom), nominal=nom, high=max(hi, nom))
+
+
+def _check_budget(what: str, value: Interval, budget: float | None, unit: str, reasons: list,
+                  notes: list) -> float | None:
+    """Compare an interval quantity with its budget: a reason when the nominal value is over it, a
+    note when only the high end is; returns the margin (budget - nominal), or None without a budget."""
+    if budget is None:
+        return None
+    margin = budget - value.nominal
+    if value.nominal > budget * (1 + _REL_TOL):
+        reasons.append(f"{what} {si(value.nominal, unit)} over budget {si(budget, unit)} by {si(-margin, unit)}")
+    elif value.high > budget:
+        notes.append(f"{what} could reach {si(value.high, unit)} at the high end of the constants' intervals, "
+                     f"over the {si(budget, unit)} budget")
+    return margin
+
+
+def judge(estimates, *, constraints: Constraints, input_duration_s: float, task: TaskScore | None = None,
+          fill_ticks: dict[str, int] | None = None, timesteps: int | None = None,
+          static_power_w: dict[str, Interval] | None = None, fill_unknown_slack: float = 0.0) -> list[ChipVerdict]:
+    """Judge each chip estimate (:class:`spikebench.hardware_models.Estimate`) against ``constraints``.
+
+    ``fill_ticks[chip]`` (pipeline ticks a tick-paced chip adds after the input, with ``timesteps``)
+    turns latency into sustained time per input; without it the latency is used as is (conservative).
+    ``static_power_w[chip]`` overrides the static power otherwise recovered as ``E_static / L``.
+    ``fill_unknown_slack`` (results stores, which keep no pipeline fill): a chip over the input duration
+    by at most this share gets a note instead of an infeasibility reason.
+    Returns verdicts ranked: feasible chips by nominal energy per inference, then infeasible ones.
+    """
+    if not (math.isfinite(input_duration_s) and input_duration_s > 0):
+        raise ChooseError(f"input duration must be > 0 s, got {input_duration_s!r}")
+    c = constraints
+    D = input_duration_s
+    if c.min_accuracy is not None and task is None:
+        raise ChooseError("--min-accuracy needs the network's task metric: choose with --workload or --results, "
+                          "or state it with --accuracy")
+    out = []
+    for e in estimates:
+        Ed, L = e.energy_dynamic_j, e.latency_s
+        ps = (static_power_w or {}).get(e.chip) or static_power(e.energy_static_j, L)
+        power = Interval(low=c.duty_cycle * Ed.low / D + ps.low, nominal=c.duty_cycle * Ed.nominal / D + ps.nominal,
+                         high=c.duty_cycle * Ed.high / D + ps.high)
+        fill = (fill_ticks or {}).get(e.chip, 0)
+        sustained = L.nominal * timesteps / (timesteps + fill) if fill and timesteps else L.nominal
+        requant = any(m in r for r in e.reasons for m in _REQUANT_MARKERS)
+        reasons, notes = [], []
+        if not e.feasible:
+            reasons.append("mapping infeasible: " + "; ".join(e.reasons) if e.reasons else "mapping infeasible")
+        else:
+            notes.extend(e.reasons)
+        placeholders = [a for a in e.assumptions if "placeholder" in a]
+        notes.extend(placeholders)
+        keeps_up = sustained <= D * (1 + _REL_TOL)
+        if not keeps_up and sustained <= D * (1 + fill_unknown_slack):
+            keeps_up = True
+            notes.append(f"latency {si(sustained, 's')} exceeds the input duration {si(D, 's')} by "
+                         f"{100 * (sustained / D - 1):.2g} %, which may be pipeline fill (not stored): "
+                         "counted as keeping up with the stream")
+        if not keeps_up:
+            reasons.append(f"cannot keep up with the real-time stream: {si(sustained, 's')} per input of "
+                           f"{si(D, 's')} ({sustained / D:.3g}x too slow)")
+        p_margin = _check_budget("average power", power, c.max_power_w, "W", reasons, notes)
+        l_margin = _check_budget("latency", L, c.max_latency_s, "s", reasons, notes)
+        if c.min_accuracy is not None and task.value < c.min_accuracy:
+            reasons.append(f"{task.metric} {task.value:.3g} below {c.min_accuracy:g} by "
+                           f"{c.min_accuracy - task.value:.3g}")
+        if requant and task is not None:
+            notes.append(f"this chip re-quantises the weights: the {task.metric} ({task.value:.3g}) was measured at "
+                         "the network's own precision and may be lower here")
+        out.append(ChipVerdict(
+            chip=e.chip, title=e.title, boundary=e.boundary, feasible=not reasons, reasons=tuple(reasons),
+            notes=tuple(notes), requantised=requant, energy_j=e.energy_j, energy_dynamic_j=Ed,
+            energy_static_j=e.energy_static_j, latency_s=L, static_power_w=ps, power_w=power, sustained_s=sustained,
+            power_margin_w=p_margin, latency_margin_s=l_margin, cores=e.cores, core_kind=e.core_kind, chips=e.chips,
+            mappable=e.feasible, keeps_up=keeps_up, placeholder=bool(placeholders)))
+    order = sorted(range(len(out)), key=lambda i: (not out[i].feasible, out[i].energy_j.nominal, i))
+    ranked, k = [], 0
+    for i in order:
+        v = out[i]
+        if v.feasible:
+            k += 1
+            v = replace(v, rank=k)
+        ranked.append(v)
+    return ranked
+
+
+def infeasibility_message(verdicts, constraints: Constraints, task: TaskScore | None, input_duration_s: float) -> str:
+    """One line: which constraint rules every chip out, and how far it would need to loosen."""
+    c = constraints
+    if not verdicts:
+        return "no chip to choose from"
+    runnable = [v for v in verdicts if v.mappable and v.keeps_up]
+    if not any(v.mappable for v in verdicts):
+        why = "; ".join(f"{v.chip}: {v.reasons[0].removeprefix('mapping infeasible: ')}" for v in verdicts)
+        return f"no chip can map this network ({why})"
+    if not runnable:
+        fastest = min((v for v in verdicts if v.mappable), key=lambda v: v.sustained_s)
+        return (f"no chip keeps up with the real-time stream: an input lasts {si(input_duration_s, 's')} and the "
+                f"fastest mappable chip ({fastest.chip}) takes {si(fastest.sustained_s, 's')} per input; "
+                "use a longer timestep_s or a smaller network")
+    if c.min_accuracy is not None and task is not None and task.value < c.min_accuracy:
+        return (f"--min-accuracy {c.min_accuracy:g} rules out every chip: the network's {task.metric} is "
+                f"{task.value:.3g} ({'synthetic data' if task.synthetic else task.data}); loosen --min-accuracy by "
+                f"{c.min_accuracy - task.value:.3g} to {floor_sig(task.value)} or improve the network")
+
+    def needs(v):  # constraint -> value the chip needs (only constraints it violates)
+        n = {}
+        if c.max_power_w is not None and v.power_w.nominal > c.max_power_w * (1 + _REL_TOL):
+            n["power"] = v.power_w.nominal
+        if c.max_latency_s is not None and v.latency_s.nominal > c.max_latency_s * (1 + _REL_TOL):
+            n["latency"] = v.latency_s.nominal
+        return n
+
+    def loosen(what, value, verb=""):
+        opt, budget, unit = (("--max-power-mw", c.max_power_w, "W") if what == "power" else
+                             ("--max-latency-ms", c.max_latency_s, "s"))
+        return f"{opt}{verb} from {budget * 1e3:.4g} to {ceil_sig(value * 1e3)} (by {si(value - budget, unit)})"
+
+    single = {}
+    for v in runnable:
+        n = needs(v)
+        if len(n) == 1:
+            (what, value), = n.items()
+            if what not in single or value < single[what][1]:
+                single[what] = (v.chip, value)
+    if single:
+        parts = []
+        for what, (chip, value) in sorted(single.items()):
+            opt = "--max-power-mw" if what == "power" else "--max-latency-ms"
+            label = "average power" if what == "power" else "latency"
+            parts.append(f"{opt} rules out every chip that meets the other constraints: loosen "
+                         f"{loosen(what, value)}, the lowest {label} among them ({chip})")
+        return "no chip meets the constraints: " + "; or ".join(parts)
+
+    def rel(v):
+        n = needs(v)
+        return sum((val / (c.max_power_w if w == "power" else c.max_latency_s)) for w, val in n.items())
+
+    closest = min(runnable, key=rel)
+    return (f"no chip meets the power and latency constraints together; the closest, {closest.chip}, needs "
+            + " and ".join(loosen(w, val, " raised") for w, val in sorted(needs(closest).items())))

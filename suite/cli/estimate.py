@@ -1,0 +1,120 @@
+"""``spikebench estimate``: energy and latency of a counts file on each chip model.
+
+``--format json`` writes one object (schema ``spikebench.estimates/1``)::
+
+    {"schema": "spikebench.estimates/1", "counts": "<path>", "samples": int, "timesteps": int,
+     "timestep_s": float, "real_time": bool,
+     "estimates": [{"chip", "title", "kind": "modelled", "per": "inference", "boundary", "feasible",
+                    "cores", "core_kind", "chips",
+                    "energy_dynamic_j" | "energy_static_j" | "energy_j" | "latency_s":
+                        {"low", "nominal", "high"},
+                    "reasons": [str], "assumptions": [str]}],
+     "sensitivity": {...}   # only with --sensitivity N
+    }
+
+``--format csv``: one row per chip, each interval as ``<quantity>_low|_nominal|_high`` columns.
+"""
+
+from __future__ import annotations
+
+from spikebench.core.units import percent, si, si_range, text_table
+
+from .common import add_format, write_csv, write_json
+
+ESTIMATES_SCHEMA = "spikebench.estimates/1"
+QUANTITIES = ("energy_dynamic_j", "energy_static_j", "energy_j", "latency_s")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("estimate", help="estimate energy and latency of a counts file on each chip",
+                       description="Read a counts file (schema spikebench.counts/1) and print, per chip, energy per "
+                                   "inference (dynamic, static, total; low/nominal/high), latency, cores, chips, "
+                                   "feasibility and reasons.")
+    p.add_argument("--counts", required=True, help="counts JSON file (spikebench.counts/1)")
+    p.add_argument("--chips", default="all", help="'all' (default) or a comma-separated list, e.g. loihi,akida")
+    add_format(p)
+    p.add_argument("--real-time", action="store_true",
+                   help="hold every step to the counts file's timestep_s (real-time operation)")
+    p.add_argument("--sensitivity", type=int, default=0, metavar="N",
+                   help="also sample the constants N times within their intervals and report how often the "
+                        "energy ranking changes")
+    p.add_argument("--seed", type=int, default=0, help="seed of the --sensitivity draws (default 0)")
+    p.set_defaults(func=run)
+
+
+def estimate_rows(estimates) -> list[dict]:
+    """One flat dict per estimate (the CSV rows)."""
+    rows = []
+    for e in estimates:
+        row = {"chip": e.chip, "boundary": e.boundary, "feasible": e.feasible, "cores": e.cores,
+               "core_kind": e.core_kind, "chips": e.chips}
+        for q in QUANTITIES:
+            iv = getattr(e, q)
+            for end in ("low", "nominal", "high"):
+                row[f"{q}_{end}"] = getattr(iv, end)
+        row["reasons"] = "; ".join(e.reasons)
+        row["assumptions"] = "; ".join(e.assumptions)
+        rows.append(row)
+    return rows
+
+
+def format_estimates(counts, estimates, real_time: bool) -> str:
+    """The table: one row per chip, then each chip's boundary and reasons."""
+    lines = [f"per inference ({counts.samples} samples x {counts.timesteps} steps of {counts.timestep_s:g} s; "
+             f"{'real-time' if real_time else 'as fast as each chip runs'}); energy and latency as nominal "
+             "[low - high]"]
+    header = ["chip", "feasible", "cores", "chips", "E dynamic", "E static", "E total", "E total [low - high]",
+              "latency", "latency [low - high]"]
+    rows = [[e.chip, "yes" if e.feasible else "NO", f"{e.cores} {e.core_kind}" if e.core_kind != "-" else "-",
+             str(e.chips), si(e.energy_dynamic_j.nominal, "J"), si(e.energy_static_j.nominal, "J"),
+             si(e.energy_j.nominal, "J"), si_range(e.energy_j.low, e.energy_j.high, "J"),
+             si(e.latency_s.nominal, "s"), si_range(e.latency_s.low, e.latency_s.high, "s")] for e in estimates]
+    lines += [text_table(header, rows), ""]
+    for e in estimates:
+        lines.append(f"{e.chip}: boundary {e.boundary}")
+        lines += [f"  - {r}" for r in e.reasons]
+    lines.append("(assumptions per chip: --format json)")
+    return "\n".join(lines)
+
+
+def format_sensitivity(rs) -> str:
+    lines = ["", f"rank stability ({rs.draws} draws of the constants within their intervals, seed {rs.seed}):",
+             f"  nominal energy ranking (cheapest first): {' < '.join(rs.nominal_ranking)}",
+             f"  ranking changed in {percent(rs.ranking_changed)} of draws; cheapest chip changed in "
+             f"{percent(rs.top_changed)}"]
+    lines += [f"  {a} vs {b}: swapped in {percent(s)}" for a, b, s in rs.pair_swaps]
+    if rs.excluded:
+        lines.append(f"  not ranked (infeasible): {', '.join(rs.excluded)}")
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    from spikebench.core import EventCounts
+    from spikebench.core.errors import SpikebenchError
+    from spikebench.hardware_models import CHIPS, NetworkProfile, resolve_chips
+    from spikebench.hardware_models.sensitivity import rank_stability
+
+    names = resolve_chips(args.chips)  # fail on an unknown chip before reading anything
+    if args.sensitivity < 0:
+        raise SpikebenchError(f"--sensitivity must be a number of draws >= 0, got {args.sensitivity}")
+    if args.sensitivity and args.format == "csv":
+        raise SpikebenchError("--sensitivity prints with --format table or json, not csv")
+    counts = EventCounts.from_json(args.counts)
+    profile = NetworkProfile.from_counts(counts)
+    estimates = [CHIPS[n].estimate(profile, counts, real_time=args.real_time) for n in names]
+    rs = (rank_stability(counts, {n: CHIPS[n] for n in names}, draws=args.sensitivity, seed=args.seed,
+                         real_time=args.real_time) if args.sensitivity else None)
+    if args.format == "json":
+        doc = {"schema": ESTIMATES_SCHEMA, "counts": str(args.counts), "samples": counts.samples,
+               "timesteps": counts.timesteps, "timestep_s": counts.timestep_s, "real_time": bool(args.real_time),
+               "estimates": [e.to_dict() for e in estimates]}
+        if rs is not None:
+            doc["sensitivity"] = rs.to_dict()
+        write_json(doc)
+    elif args.format == "csv":
+        write_csv(estimate_rows(estimates))
+    else:
+        print(format_estimates(counts, estimates, args.real_time))
+        if rs is not None:
+            print(format_sensitivity(rs))
+    return 0

@@ -1,0 +1,72 @@
+"""The sparse-cpu reference kernel: threads, the int8 weight path, and its counts against the shared rule."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_backend_contract import build
+
+import spikebench as sb
+
+
+@pytest.mark.parametrize("case", ["rec-zero-deep", "nmnist-like"])
+def test_threads_and_batching_do_not_change_results(case):
+    net, spikes = build(case, seed=3)
+    one = sb.simulate(net, spikes, threads=1, record=True)
+    two = sb.simulate(net, spikes, threads=2, record=True)
+    parts = [sb.simulate(net, spikes.select([i]), threads=1) for i in range(spikes.samples)]
+    for a, b in zip(one.layer_spikes, two.layer_spikes):
+        np.testing.assert_array_equal(a, b)
+    assert one.counts == two.counts
+    np.testing.assert_array_equal(np.concatenate([p.output_spikes for p in parts]), one.output_spikes)
+    total = parts[0].counts
+    for p in parts[1:]:
+        total = total + p.counts
+    assert total == one.counts
+
+
+def test_counts_match_the_shared_counting_rule_on_recorded_rasters():
+    net, spikes = build("rec-zero-deep", seed=5)
+    ref = sb.simulate(net, spikes, record=True)
+    from spikebench.core.counts import count_from_rasters
+
+    derived = count_from_rasters(net, spikes.to_dense(), ref.layer_spikes, timestep_s=spikes.timestep_s)
+    assert derived == ref.counts
+
+
+def test_counts_file_round_trip(tmp_path):
+    net, spikes = build("rec-subtract-sparse-w")
+    counts = sb.simulate(net, spikes).counts
+    path = tmp_path / "counts.json"
+    counts.to_json(path)
+    back = sb.EventCounts.from_json(path)
+    assert back == counts
+    assert back.source["backend"] == "sparse-cpu"
+    assert back.to_dict()["schema"] == "spikebench.counts/1"
+
+
+@pytest.mark.parametrize("case", ["nmnist-like", "rec-zero-deep", "ff-zero-bias"])
+def test_int8_weight_path_equals_float_path(case):
+    from spikebench.backends.sparse_cpu import PreparedNetwork
+
+    net, spikes = build(case, seed=7)
+    fast, slow = PreparedNetwork.build(net), PreparedNetwork.build(net, int8=False)
+    assert not slow.w_scale.any() and not slow.r_scale.any()
+    a, b = fast.run(spikes, record=True), slow.run(spikes, record=True)
+    for x, y in zip(a.layer_spikes, b.layer_spikes):
+        np.testing.assert_array_equal(x, y)
+    assert a.counts == b.counts
+    if case == "nmnist-like":
+        assert fast.w_scale[0] == 2.0**-8  # the wide first layer fits int8 on the 2**-8 grid
+
+
+def test_int8_scale_rule():
+    from spikebench.backends.sparse_cpu import int8_scale
+
+    assert int8_scale(np.array([0.5, -0.25, 0.125])) == 2.0**-3
+    assert int8_scale(np.array([3.0, -127.0])) == 1.0
+    assert int8_scale(np.array([128.0])) == 128.0        # 1 x 2**7
+    assert int8_scale(np.array([128.0, 1.0])) == 0.0     # 128 steps of 1: needs more than 8 bits
+    assert int8_scale(np.array([0.1])) == 0.0            # not on a power-of-two grid
+    assert int8_scale(np.array([1.0, 2.0**-7])) == 0.0   # 128 steps of 2**-7: too wide
+    assert int8_scale(np.zeros(3)) == 0.0
