@@ -170,6 +170,17 @@ def _whole(value, where: str, origin: str, *, allow_none: bool = False) -> int |
     return value
 
 
+
+def _check_fields(obj: dict, required, optional, origin: str, where: str) -> None:
+    """Every required field present and no unknown one (a typo must not pass silently)."""
+    missing = [k for k in required if k not in obj]
+    if missing:
+        raise FileFormatError(f"{origin}: {where + ' is missing' if where else 'missing'} field(s) {', '.join(missing)}")
+    unknown = sorted(set(obj) - set(required) - set(optional))
+    if unknown:
+        raise FileFormatError(f"{origin}: {where + ' has unknown' if where else 'unknown'} field(s) {', '.join(unknown)}; schema {SCHEMA} allows "
+                              f"{', '.join((*required, *optional))}")
+
 def _parse(data, origin: str) -> EventCounts:
     if not isinstance(data, dict):
         raise FileFormatError(f"{origin}: a counts file must be a JSON object, got {type(data).__name__}")
@@ -179,12 +190,7 @@ def _parse(data, origin: str) -> EventCounts:
     if schema != SCHEMA:
         hint = " (a newer spikebench wrote it; upgrade)" if isinstance(schema, str) and schema.startswith(SCHEMA_PREFIX) else ""
         raise FileFormatError(f"{origin}: unsupported schema {schema!r}; this spikebench reads {SCHEMA!r}{hint}")
-    missing = [k for k in _TOP_REQUIRED if k not in data]
-    if missing:
-        raise FileFormatError(f"{origin}: missing field(s) {', '.join(missing)}")
-    unknown = sorted(set(data) - set(_TOP_REQUIRED) - set(_TOP_OPTIONAL))
-    if unknown:
-        raise FileFormatError(f"{origin}: unknown field(s) {', '.join(unknown)}; schema {SCHEMA} allows {', '.join(_TOP_REQUIRED + _TOP_OPTIONAL)}")
+    _check_fields(data, _TOP_REQUIRED, _TOP_OPTIONAL, origin, "")
     samples = _whole(data["samples"], "samples", origin)
     timesteps = _whole(data["timesteps"], "timesteps", origin)
     if samples < 1 or timesteps < 1:
@@ -203,12 +209,7 @@ def _parse(data, origin: str) -> EventCounts:
         where = f"layers[{k}]"
         if not isinstance(raw, dict):
             raise FileFormatError(f"{origin}: {where} must be an object")
-        missing = [f for f in _LAYER_REQUIRED if f not in raw]
-        if missing:
-            raise FileFormatError(f"{origin}: {where} is missing field(s) {', '.join(missing)}")
-        unknown = sorted(set(raw) - set(_LAYER_REQUIRED) - set(_LAYER_OPTIONAL))
-        if unknown:
-            raise FileFormatError(f"{origin}: {where} has unknown field(s) {', '.join(unknown)}")
+        _check_fields(raw, _LAYER_REQUIRED, _LAYER_OPTIONAL, origin, where)
         vals = {f: _whole(raw[f], f"{where}.{f}", origin) for f in _LAYER_REQUIRED}
         for f in ("synapses", "fan_in_max", "weight_bits"):
             vals[f] = _whole(raw.get(f), f"{where}.{f}", origin, allow_none=True)
