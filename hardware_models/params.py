@@ -10,6 +10,9 @@ single number only, the TOML says ``band = true`` and the interval is the grade'
 band (:data:`GRADE_BANDS`), so that no bound is invented silently. Structural constants (cores per
 chip, neurons per core, ...) have ``low == value == high``.
 
+Sources cite entries of the package bibliography (``spikebench/core/references.bib``) as
+``[@key, locator]``; a key missing there is an error when the sheet is loaded.
+
 Grades follow ``shared/reference/hardware_calibration.md``: primary, measured-artifact, derived,
 secondary, unverified.
 """
@@ -22,6 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType
+
+from spikebench.core.bibliography import check_keys
 
 GRADES = ("primary", "measured-artifact", "derived", "secondary", "unverified")
 
@@ -119,6 +124,7 @@ def _param_from_table(name: str, t: dict, origin: str) -> Param:
     else:
         low, high = float(t.get("low", value)), float(t.get("high", value))
         note = t.get("note", "")
+    check_keys(t["source"], f"{origin}: parameter {name}")  # every cited key is in the package bibliography
     return Param(name=name, value=value, unit=t["unit"], low=low, high=high, grade=grade,
                  source=t["source"], note=note)
 

@@ -156,14 +156,14 @@ _AKIDANETS = [
 ]
 AK_CLOCK_HZ = 400e6  # latency = cycles / 400 MHz in the vendor benchmark (reference §6.3)
 
-_AK_SRC = ("brainchip_devhub akida1/model_zoo/imagenet_akidanet/README.md AKD1500 tables and docs/metrics.json "
-           "(reference §6.5)")
+_AK_SRC = ("[@brainchipdevhub, akida1/model_zoo/imagenet_akidanet/README.md AKD1500 tables and "
+           "docs/metrics.json]")
 
 # ---- Akida, held out: PlantVillage (AkidaNet 0.5 at 224 x 224, 38-class head; not used in any fit) ------
 # Dense MACs: AkidaNet 0.5-224 (350.5 M, reference §6.5) - 1000-class head (512 x 1000 = 0.512 M)
 # + 38-class head (512 x 38 = 0.019 M) = 350.0 M.
-_PV_SRC = ("brainchip_devhub akida1/model_zoo/plant_village/README.md and docs/metrics.json (reference §6.5 "
-           "AK1500-PlantVillage): AkidaNet alpha 0.5, 224 x 224, 1,156,054 parameters, sparsity 54.58 %")
+_PV_SRC = ("[@brainchipdevhub, akida1/model_zoo/plant_village/README.md and docs/metrics.json]: AkidaNet "
+           "alpha 0.5, 224 x 224, 1,156,054 parameters, sparsity 54.58 %")
 _PV_MMACS = 350.5 - 0.512 + 0.019
 
 
@@ -187,42 +187,43 @@ def akida_mapping_rows() -> list[tuple[str, Callable[[], EventCounts], Deploymen
 
 _KNN_DEPLOY = Deployment(
     chips=32, layer_cores=(32 * 128,),
-    source="Frady et al. 2020: the 76,800-pattern run used 32 chips (reference §2.1); cores per chip are not in "
-           "the reference: all 128 assumed, 18.75 patterns per core")
+    source="[@frady2020]: the 76,800-pattern run used 32 chips; cores per chip are not published: all 128 "
+           "assumed, 18.75 patterns per core")
 
 
 def cases() -> list[Case]:
     out = [
         Case(case_id="L1-kNN", chip="loihi", quantity="energy_dynamic_j", measured=1.33e-3, grade="derived",
-             source="Frady et al. 2020 Tables 1-2 (32-chip board); census derived in reference §2.1",
+             source="[@frady2020, Tables 1-2] (32-chip board); synaptic-event census derived from the paper's "
+                    "network description",
              note="dynamic neurocore energy per query; census re-derivation pending (reference §5 item 8)",
              build=_l1_knn, deployment=_KNN_DEPLOY),
         Case(case_id="L1-kNN", chip="loihi", quantity="latency_s", measured=60 * 5.8e-6, grade="primary",
-             source="Frady et al. 2020 §5.1: 5.8 us per step x 60 steps",
+             source="[@frady2020, §5.1]: 5.8 us per step x 60 steps",
              note="partly a fit: the 2-32-chip barrier bound (t_barrier_board, 5.8 us) is this run's measured "
                   "step time, so the row checks that the per-core work of the published deployment fits in it",
              build=_l1_knn, deployment=_KNN_DEPLOY, calibrated=True),
     ]
-    pn_src = "lava-dl pilotnet_snn benchmark.ipynb (reference §2.1, §6.2)"
+    pn_src = "[@lavadl2023pilotnet, pilotnet_snn/benchmark.ipynb saved outputs"
     pn_note = "counts rebuilt from the saved activity plot (+-5 %)"
     for rid, dyn, tot, step in (("b9e3691 Jan 2023", 1.09e-3, 1.66e-3, 152.8e-6),
                                 ("baa23ad 28 Oct 2022", 1.07e-3, 1.82e-3, 151.1e-6),
                                 ("76c8fbb 25 Oct 2022", 0.56e-3, 0.99e-3, 150.4e-6)):
         cid = f"L2-PilotNet-LIF {rid.split()[0]}"
         out.append(Case(case_id=cid, chip="loihi2", quantity="energy_dynamic_j", measured=dyn,
-                        grade="measured-artifact", source=f"{pn_src}, commit {rid}", note=pn_note,
+                        grade="measured-artifact", source=f"{pn_src}, commit {rid}]", note=pn_note,
                         build=_l2_pilotnet, calibrated=True))
         out.append(Case(case_id=cid, chip="loihi2", quantity="energy_j", measured=tot, grade="measured-artifact",
-                        source=f"{pn_src}, commit {rid}", note=pn_note, build=_l2_pilotnet, calibrated=True))
+                        source=f"{pn_src}, commit {rid}]", note=pn_note, build=_l2_pilotnet, calibrated=True))
         out.append(Case(case_id=cid, chip="loihi2", quantity="latency_s", measured=16 * step,
-                        grade="measured-artifact", source=f"{pn_src}, commit {rid}",
+                        grade="measured-artifact", source=f"{pn_src}, commit {rid}]",
                         note="16 steps per inference", build=_l2_pilotnet, calibrated=True))
     out.append(Case(case_id="TN-detect", chip="truenorth", quantity="energy_j", measured=63e-3 * 33e-3,
-                    grade="primary", source="Merolla et al. 2014 SM S11: 63 mW x 33 ms per frame, 3,406 cores",
+                    grade="primary", source="[@merolla2014, SM S11]: 63 mW x 33 ms per frame, 3,406 cores",
                     note="activity not published: counts carry no spikes, so only the static term and the tick "
                          "are checked; voltage not stated (model static is fitted at 0.8 V)", build=_tn_detect))
     out.append(Case(case_id="TN-detect", chip="truenorth", quantity="latency_s", measured=33e-3, grade="primary",
-                    source="Merolla et al. 2014 SM S11: 33 ticks of 1 ms per frame", note="real-time tick",
+                    source="[@merolla2014, SM S11]: 33 ticks of 1 ms per frame", note="real-time tick",
                     build=_tn_detect))
     for cid, macs, sp, params, (dlo, dhi), maps in _AKIDANETS:
         build = _akidanet(cid, macs, sp, params)

@@ -56,7 +56,7 @@ def run_show(args) -> int:
     else:
         print(f"{sheet.title} ({sheet.chip}); energy boundary: {sheet.boundary}")
         for n in sheet.notes:
-            print(f"  * {n}")
+            print(f"  * {render_text(n)}")
         print()
         print(text_table(["constant", "value", "low", "high", "unit", "grade"],
                          [[r["name"], f"{r['value']:g}", f"{r['low']:g}", f"{r['high']:g}", r["unit"], r["grade"]]
