@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import shutil
@@ -11,117 +10,23 @@ import sys
 import time
 
 import pytest
+from reportstore import CHIP_NAMES, WORKLOADS, built_report, make_realistic_store, make_store, prov, read_csv, rows_of
 
 from spikebench.cli import main
-from spikebench.hardware_models import CHIPS
-from spikebench.report import Bibliography, ReportData, build_report, citation_keys, figure_pareto, pareto_front
-from spikebench.results import Provenance, ResultsStore, Row
+from spikebench.report import ReportData, build_report, figure_pareto, pareto_front
+from spikebench.results import ResultsStore, Row
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-WORKLOADS = ("nmnist", "shd", "ecg-anomaly")
-BACKENDS = ("sparse-cpu", "snntorch")
-CHIP_NAMES = tuple(CHIPS)  # loihi, loihi2, truenorth, spinnaker2, akida, cpu, gpu
-
-# energy per inference in µJ (nominal, low, high) per chip; workloads scale it
-ENERGY_UJ = {"loihi": (12.3, 10.1, 15.3), "loihi2": (2.57, 1.81, 8.35), "truenorth": (3264, 102, 4080),
-             "spinnaker2": (3867, 1987, 5968), "akida": (9.17, 8.27, 19.8), "cpu": (13.6, 1.09, 1129),
-             "gpu": (267507, 107001, 532152)}
-LATENCY_MS = {"loihi": (0.0479, 0.0446, 0.0880), "loihi2": (0.01, 0.01, 0.0233), "truenorth": (51, 2.43, 51),
-              "spinnaker2": (50, 50, 50), "akida": (0.0792, 0.0733, 0.171), "cpu": (0.0114, 0.00114, 0.114),
-              "gpu": (2.5, 1.0, 4.0)}
-SCALE = {"nmnist": 1.0, "shd": 2.0, "ecg-anomaly": 0.5}
-
-
-def _prov() -> Provenance:
-    return Provenance(spikebench_version="0.1.0", git_commit="abc1234", machine="test machine, 2 CPUs",
-                      packages={"numpy": "2.0"})
-
-
-def _rows(workload: str, backend: str, data: str) -> list[Row]:
-    common = {"workload": workload, "backend": backend, "data": data, "samples": 64, "seed": 0}
-    rows = []
-    if workload == "ecg-anomaly":
-        rows += [Row(metric="auroc", value=0.91, low=0.87, high=0.94, unit="1", kind="task",
-                     source="Moody & Mark 2001 (MIT-BIH), sample records", **common),
-                 Row(metric="auprc", value=0.55, unit="1", kind="task", **common),
-                 Row(metric="chance_auprc", value=0.12, unit="1", kind="task", **common),
-                 Row(metric="chance_auroc", value=0.5, unit="1", kind="task", **common),
-                 Row(metric="baseline_auroc", value=0.83, unit="1", kind="task", **common),
-                 Row(metric="detection_latency_s", value=0.42, unit="s", kind="task", **common)]
-    else:
-        acc = {"nmnist": 0.875, "shd": 0.6125}[workload] + (0.0 if backend == "sparse-cpu" else 0.0015)
-        rows += [Row(metric="accuracy", value=acc, low=acc - 0.04, high=acc + 0.04, unit="1", kind="task",
-                     source="synthetic generator (seeded); layout of Orchard et al. 2015" if workload == "nmnist"
-                     else "synthetic generator (seeded); layout of Cramer et al. 2020", **common),
-                 Row(metric="chance_level", value=0.1 if workload == "nmnist" else 0.05, unit="1", kind="task", **common),
-                 Row(metric="baseline_accuracy", value=0.71, unit="1", kind="task", **common)]
-    rows += [Row(metric="wall_time_per_inference_s", value=0.0021 if backend == "sparse-cpu" else 0.0105, unit="s",
-                 kind="measured", **common),
-             Row(metric="synaptic_events_per_inference", value=8682.0 * SCALE[workload], unit="events",
-                 kind="measured", **common),
-             Row(metric="spikes_per_inference", value=82.0, unit="spikes", kind="measured", **common),
-             Row(metric="neuron_updates_per_inference", value=1750.0, unit="updates", kind="measured", **common),
-             Row(metric="input_spikes_per_inference", value=204.5, unit="spikes", kind="measured", **common),
-             Row(metric="activity_layer1", value=0.0508, unit="1", kind="measured", source="rlif1 (recurrent, 40->30)",
-                 **common),
-             Row(metric="activity_layer2", value=0.023 + (0.001 if backend == "snntorch" else 0), unit="1",
-                 kind="measured", source="lif2 (dense, 30->5)", **common)]
-    for chip in CHIP_NAMES:
-        s = SCALE[workload]
-        e, lat = [v * s * 1e-6 for v in ENERGY_UJ[chip]], [v * 1e-3 for v in LATENCY_MS[chip]]
-        c = {**common, "chip": chip, "kind": "modelled"}
-        infeasible = chip == "akida" and workload == "shd"
-        rows += [Row(metric="energy_j", value=e[0], low=e[1], high=e[2], unit="J", source=f"{chip} boundary", **c),
-                 Row(metric="energy_dynamic_j", value=0.25 * e[0], low=0.25 * e[1], high=0.25 * e[2], unit="J", **c),
-                 Row(metric="energy_static_j", value=0.75 * e[0], low=0.75 * e[1], high=0.75 * e[2], unit="J", **c),
-                 Row(metric="latency_s", value=lat[0], low=lat[1], high=lat[2], unit="s", **c),
-                 Row(metric="cores", value=2.0, unit="cores", **c),
-                 Row(metric="chips", value=1.0, unit="chips", **c),
-                 Row(metric="feasible", value=0.0 if infeasible else 1.0, unit="bool",
-                     source="rlif1: recurrent layers are not supported by Akida 1.0; lif2: 8-bit weights"
-                     if infeasible else "", **c)]
-    return rows
-
-
-def make_store(root, *, data=None):
-    """3 workloads x 2 backends x 7 chips; ``data`` maps workload -> data tag."""
-    data = data or {"nmnist": "synthetic", "shd": "synthetic", "ecg-anomaly": "real-sample"}
-    store = ResultsStore(root).open(create=True)
-    prov = _prov()
-    run_id = store.start_run({"workloads": list(WORKLOADS)}, prov)
-    for w in WORKLOADS:
-        for b in BACKENDS:
-            store.write_cell(run_id, f"{w}__{b}", _rows(w, b, data[w]), prov)
-    return root
-
-
-def make_realistic_store(root):
-    """Rows from the harness's own row builders: counts of a seeded network, every chip model's estimate."""
-    import spikebench as sb
-    from spikebench.harness import counts_rows, estimate_rows
-
-    net = sb.Network.random(sizes=[40, 30, 5], recurrent=[True, False], seed=2)
-    result = sb.simulate(net, sb.random_spikes(4, 50, 40, 0.1, seed=3))
-    store = ResultsStore(root).open(create=True)
-    run_id = store.start_run({}, _prov())
-    common = {"workload": "shd", "backend": "sparse-cpu", "data": "real-sample", "samples": 4, "seed": 0}
-    rows = [Row(metric="accuracy", value=0.5, unit="1", kind="task", source="Cramer et al. 2020, sample", **common)]
-    rows += counts_rows(result.counts, kind="measured", **common)
-    rows += estimate_rows(result.counts, list(CHIPS), **common)
-    store.write_cell(run_id, "shd__sparse-cpu", rows, _prov())
-    return root
 
 
 @pytest.fixture(scope="module")
 def realistic(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("realistic")
-    results = make_realistic_store(tmp / "results")
-    return tmp / "out", build_report(results, tmp / "out")
+    return built_report(tmp_path_factory, "realistic", make_realistic_store)
 
 
 def test_report_of_real_estimates_names_the_reasons(realistic):
     out, written = realistic
-    rows = _read_csv(out / "tables" / "chips_shd.csv")
+    rows = read_csv(out / "tables" / "chips_shd.csv")
     assert [r["chip"] for r in rows] == list(CHIP_NAMES)
     akida = next(r for r in rows if r["chip"] == "akida")
     assert akida["feasible"] == "0" and "recurrent" in akida["reasons"]
@@ -133,15 +38,7 @@ def test_report_of_real_estimates_names_the_reasons(realistic):
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("report")
-    results = make_store(tmp / "results")
-    written = build_report(results, tmp / "out")
-    return tmp / "out", written
-
-
-def _read_csv(path):
-    with open(path, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+    return built_report(tmp_path_factory, "report")
 
 
 # ---- files ---------------------------------------------------------------------------------------
@@ -191,55 +88,6 @@ def test_workload_table_has_task_metric_chance_baseline_and_measurements(report)
     ecg = next(ln for ln in md.splitlines() if ln.startswith("| ecg-anomaly | real-sample | sparse-cpu (cpu) |"))
     assert "| auroc | 0.910 | 0.870–0.940 | 0.500 | 0.830 |" in ecg
     assert "auprc 0.550" in ecg and "detection latency s 0.420" in ecg and "chance auprc 0.120" in ecg
-
-
-def test_csv_tables_carry_raw_numbers(report):
-    out, _ = report
-    rows = _read_csv(out / "tables" / "chips_shd.csv")
-    assert [r["chip"] for r in rows] == list(CHIP_NAMES)
-    loihi = rows[0]
-    assert float(loihi["Energy / inference (µJ)"]) == pytest.approx(24.6)
-    assert float(loihi["Energy low (µJ)"]) == pytest.approx(20.2)
-    assert float(loihi["Energy high (µJ)"]) == pytest.approx(30.6)
-    akida = next(r for r in rows if r["chip"] == "akida")
-    assert akida["feasible"] == "0" and "recurrent layers" in akida["reasons"]
-    wl = _read_csv(out / "tables" / "workloads.csv")
-    assert len(wl) == 6
-    snn = next(r for r in wl if r["workload"] == "nmnist" and r["backend"] == "snntorch")
-    assert float(snn["value"]) == pytest.approx(0.8765) and float(snn["chance_level"]) == pytest.approx(0.1)
-    comp = _read_csv(out / "tables" / "chip_comparison.csv")
-    assert len(comp) == 7
-    ak = next(r for r in comp if r["chip"] == "akida")
-    assert ak["feasible_on"] == "2" and ak["shd feasible"] == "0"
-
-
-def test_latex_tables_use_booktabs_units_ranges_and_known_cite_keys(report):
-    out, _ = report
-    bib = (out / "references.bib").read_text()
-    bib_keys = set(re.findall(r"@misc\{([^,]+),", bib))
-    assert {"davies2018", "frady2020", "merolla2014"} <= bib_keys
-    for tex in (out / "tables").glob("*.tex"):
-        text = tex.read_text()
-        for rule in ("\\toprule", "\\midrule", "\\bottomrule"):
-            assert text.count(rule) == 1, (tex.name, rule)
-        cited = {k for group in re.findall(r"\\cite\{([^}]*)\}", text) for k in group.split(",")}
-        assert cited <= bib_keys, (tex.name, cited - bib_keys)
-        assert not re.search(r"[^\x00-\x7f]", text), tex.name  # pdflatex-safe
-    chips = (out / "tables" / "chips_nmnist.tex").read_text()
-    assert "\\shortstack[r]{Energy /\\\\inference\\\\($\\mu$J)}" in chips and "10.1--15.3" in chips
-    assert "\\cite{davies2018" in chips
-
-
-def test_citation_keys():
-    assert citation_keys("Davies et al. 2018 Table 2 (spike within tile, 1.7 pJ)") == ["davies2018"]
-    assert citation_keys("Timcheck, Pierro & Shrestha 2026, arXiv 2601.10035") == ["timcheck2026"]
-    assert citation_keys("Loihi 1 update (Davies 2018 Table 2) / 2 (Frady 2020)") == ["davies2018", "frady2020"]
-    own = citation_keys("placeholder, not from the reference")
-    assert own == ["sb-placeholder"]
-    assert citation_keys("lava-dl pilotnet benchmark (b9e3691, Jan 2023)") == ["sb-lavadl"]
-    bib = Bibliography()
-    assert bib.cite(["Horowitz ISSCC 2014 talk", "Horowitz 2014 (secondary)"]) == ["horowitz2014"]
-    assert bib.entries["horowitz2014"] == ["Horowitz ISSCC 2014 talk", "Horowitz 2014 (secondary)"]
 
 
 # ---- figures -------------------------------------------------------------------------------------
@@ -303,11 +151,11 @@ def test_a_newer_run_replaces_the_cell_in_the_report(tmp_path):
     results = make_store(tmp_path / "r")
     store = ResultsStore(results).open(create=False)
     time.sleep(1.02 - time.time() % 1.0)  # run ids sort by their second, then by a random suffix
-    run_id = store.start_run({"again": True}, _prov())
+    run_id = store.start_run({"again": True}, prov())
     assert store.runs()[-1] == run_id
     rows = [r if r.metric != "accuracy" else Row(**{**r.__dict__, "value": 0.5, "low": None, "high": None})
-            for r in _rows("nmnist", "sparse-cpu", "synthetic")]
-    store.write_cell(run_id, "nmnist__sparse-cpu", rows, _prov())
+            for r in rows_of("nmnist", "sparse-cpu", "synthetic")]
+    store.write_cell(run_id, "nmnist__sparse-cpu", rows, prov())
     build_report(results, tmp_path / "out")
     md = (tmp_path / "out" / "tables" / "workloads.md").read_text()
     line = next(ln for ln in md.splitlines() if ln.startswith("| nmnist | synthetic | sparse-cpu (cpu) |"))
@@ -317,9 +165,9 @@ def test_a_newer_run_replaces_the_cell_in_the_report(tmp_path):
 
 def test_a_store_without_chips_or_task_rows_still_reports(tmp_path):
     store = ResultsStore(tmp_path / "r").open(create=True)
-    run_id = store.start_run({}, _prov())
-    rows = [r for r in _rows("nmnist", "sparse-cpu", "synthetic") if r.kind == "measured"]
-    store.write_cell(run_id, "nmnist__sparse-cpu", rows, _prov())
+    run_id = store.start_run({}, prov())
+    rows = [r for r in rows_of("nmnist", "sparse-cpu", "synthetic") if r.kind == "measured"]
+    store.write_cell(run_id, "nmnist__sparse-cpu", rows, prov())
     written = build_report(store.root, tmp_path / "out")
     assert "tables/workloads.csv" in written and "figures/activity_nmnist.png" in written
     assert not any(k.startswith(("figures/pareto", "tables/chips_", "figures/latency")) for k in written)
@@ -347,7 +195,7 @@ def _bad_stores(tmp_path):
     (other / "store.json").write_text(json.dumps({"schema": "spikebench.results/0"}))
     empty = ResultsStore(tmp_path / "empty").open(create=True).root
     started = ResultsStore(tmp_path / "started").open(create=True)
-    started.start_run({}, _prov())
+    started.start_run({}, prov())
     afile = tmp_path / "afile"
     afile.write_text("x")
     return {"not a store": plain, "other schema": other, "empty": empty, "run without cells": started.root,
@@ -388,44 +236,7 @@ def test_cli_subprocess_exit_code(tmp_path):
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and proc.stdout == ""
 
 
-# ---- opt-in: pdflatex and Chromium ---------------------------------------------------------------
-
-_LATEX_DOC = r"""\documentclass{article}
-\usepackage[T1]{fontenc}
-\usepackage[margin=1cm,landscape]{geometry}
-\usepackage{booktabs,graphicx}
-\begin{document}
-%s
-\bibliographystyle{plain}
-\bibliography{references}
-\end{document}
-"""
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("which", ["report", "realistic"])
-def test_latex_tables_compile_with_pdflatex_and_bibtex(which, request, tmp_path):
-    if not (shutil.which("pdflatex") and shutil.which("bibtex")):
-        pytest.skip("pdflatex/bibtex not installed (Debian: texlive-latex-base texlive-latex-recommended)")
-    out, _ = request.getfixturevalue(which)
-    shutil.copy(out / "references.bib", tmp_path / "references.bib")
-    tables = sorted((out / "tables").glob("*.tex"))
-    for t in tables:
-        shutil.copy(t, tmp_path / t.name)
-    (tmp_path / "doc.tex").write_text(_LATEX_DOC % "\n".join(f"\\input{{{t.name}}}\\clearpage" for t in tables))
-
-    def tex(*cmd):
-        proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
-        assert proc.returncode == 0, proc.stdout[-3000:]
-
-    tex("pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex")
-    tex("bibtex", "doc")
-    tex("pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex")
-    tex("pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex")
-    log = (tmp_path / "doc.log").read_text(errors="replace")
-    assert "undefined" not in log.lower().replace("undefined references", ""), "undefined citation or reference"
-    assert (tmp_path / "doc.pdf").stat().st_size > 10_000
-
+# ---- opt-in: Chromium ----------------------------------------------------------------------------
 
 def _chromium():
     return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")

@@ -1,0 +1,118 @@
+"""``spikebench report``: tables, figures and one self-contained HTML page from a results store.
+
+Everything is built from the store's tidy frame (:meth:`ResultsStore.frame`: per cell, the latest
+run that finished it) and held in memory; only when the whole report is built are the files written,
+each atomically, ``index.html`` last. A half-built report is never on disk.
+
+Layout of ``out_dir``::
+
+    index.html                     one page: CSS inline, figures as base64 PNG, tables, provenance, references
+    summary.md                     every table in Markdown (with the synthetic-data banner), references
+    references.bib                 the BibTeX entries (spikebench.core.bibliography) of every key the tables cite
+    tables/<name>.{md,tex,csv}     workloads, chips_<workload> (one per workload), chip_comparison
+    figures/<name>.{png,pdf}       pareto_<workload>, latency, energy_split, activity_<workload>
+
+Modules: :mod:`.data` (:class:`ReportData`, the store indexed), :mod:`.table` (the table model and its
+Markdown, LaTeX, CSV and HTML renderers), :mod:`.tables` (the table builders), :mod:`.figures`,
+:mod:`.pages` (HTML page, Markdown summary).
+
+Each table is one frame of raw values, written as its CSV, plus one formatter per displayed column
+(:class:`Table`, :class:`Column`); the display picks one unit prefix per column (``Energy / inference
+(µJ)``). CSV columns, SI units with the unit in the name, empty where missing:
+
+* ``workloads``, one row per workload x backend: ``workload``, ``data`` (tags, comma separated),
+  ``backend``, ``device``, ``samples``, ``task_metric`` (the headline task metric: ``accuracy``, else
+  ``auroc``, else the first other), ``value``, ``low``, ``high`` (its interval), ``chance_level``
+  (``chance_<metric>``, else ``chance_level``), ``baseline`` (``baseline_<metric>``),
+  ``other_task_metrics`` (``"name=value; ..."``), ``wall_time_per_inference_s``,
+  ``gpu_energy_per_inference_j`` (only when some backend measured it), ``synaptic_events_per_inference``,
+  ``spikes_per_inference``, ``source`` (the headline metric's provenance note).
+* ``chips_<workload>``, one row per chip (estimates from the counts of the reference backend,
+  ``sparse-cpu`` where present): ``chip``, ``energy_j``, ``energy_low_j``, ``energy_high_j``,
+  ``energy_dynamic_j``, ``energy_static_j``, ``latency_s``, ``latency_low_s``, ``latency_high_s``,
+  ``cores``, ``core_kind``, ``chips``, ``feasible`` (0/1), ``reasons`` (why infeasible or
+  approximate), ``source_keys`` (``"key1; key2"``: the bibliography keys its constants cite).
+* ``chip_comparison``, one row per chip: ``chip``; per workload ``<workload>_energy_j``,
+  ``<workload>_energy_low_j``, ``<workload>_energy_high_j``, ``<workload>_latency_s``,
+  ``<workload>_feasible`` (0/1); then ``feasible_on`` and ``estimated_on`` (number of workloads the
+  chip can run, of those with an estimate), ``boundary`` (the energy boundary), ``title``,
+  ``source_keys``.
+
+LaTeX tables use booktabs rules, units in the headers and ``\\cite{}`` keys of
+``spikebench/core/references.bib`` (a chip's "Sources" cell: the keys its constants' ``source``
+texts cite, ``[@key, locator]``); ``references.bib`` holds exactly the cited entries (its URLs need
+``\\usepackage{url}`` or hyperref). Include the ``.tex`` files with ``\\usepackage{booktabs,graphicx}``
+in the preamble; a table wider than the text is scaled to fit. The task rows' notes (data provenance, scoring method) go under the workloads table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from spikebench.core import bibliography as bib
+from spikebench.core.errors import SpikebenchError
+from spikebench.core.fileio import atomic_write_bytes, atomic_write_text
+
+from .data import REFERENCE_BACKEND, ReportData
+from .figures import build_figures, figure_activity, figure_energy_split, figure_latency, figure_pareto, pareto_front
+from .pages import SYNTHETIC_BANNER, html_page, markdown_page
+from .table import Cite, Column, Table, latex_escape
+from .tables import build_tables
+
+
+def _check_out_dir(out: Path, results: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise SpikebenchError(f"{out}: is a file; give a folder for the report (--out)")
+    try:
+        if out.resolve() == results.resolve():
+            raise SpikebenchError(f"{out}: is the results folder itself; write the report to another folder")
+    except OSError as exc:
+        raise SpikebenchError(f"{out}: cannot use this report folder ({exc})") from None
+
+
+def cited_keys(tables: list[Table]) -> list[str]:
+    """The bibliography keys the tables cite, first use first."""
+    return list(dict.fromkeys(k for t in tables for k in t.cited_keys()))
+
+
+def build_report(results_dir, out_dir) -> dict[str, Path]:
+    """Read a results store and write the report into ``out_dir`` (created).
+
+    Returns ``{relative name: path}`` of every written file, ``index.html`` last. Raises
+    :class:`SpikebenchError` (one line) for a folder that is not a results store, another schema
+    version, or a store without finished cells; nothing is written then.
+    """
+    results_dir, out_dir = Path(results_dir), Path(out_dir)
+    data = ReportData.load(results_dir)
+    _check_out_dir(out_dir, results_dir)
+    tables = build_tables(data)
+    keys = cited_keys(tables)
+    figures = build_figures(data)
+    files: dict[str, bytes] = {}
+    for t in tables:
+        files[f"tables/{t.name}.md"] = t.to_markdown().encode()
+        files[f"tables/{t.name}.tex"] = t.to_latex().encode()
+        files[f"tables/{t.name}.csv"] = t.to_csv().encode()
+    files["references.bib"] = bib.to_bibtex(keys).encode()
+    for name, _, png, pdf in figures:
+        files[f"figures/{name}.png"] = png
+        files[f"figures/{name}.pdf"] = pdf
+    files["summary.md"] = markdown_page(data, tables, figures, keys).encode()
+    page = html_page(data, tables, figures, keys, list(files))
+    try:
+        for sub in ("", "tables", "figures"):
+            (out_dir / sub).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SpikebenchError(f"{out_dir}: cannot create the report folder ({exc.strerror})") from None
+    written: dict[str, Path] = {}
+    for rel, blob in files.items():
+        atomic_write_bytes(out_dir / rel, blob)
+        written[rel] = out_dir / rel
+    atomic_write_text(out_dir / "index.html", page)
+    written["index.html"] = out_dir / "index.html"
+    return written
+
+
+__all__ = ["REFERENCE_BACKEND", "SYNTHETIC_BANNER", "Cite", "Column", "ReportData", "Table", "build_figures",
+           "build_report", "build_tables", "cited_keys", "figure_activity", "figure_energy_split", "figure_latency",
+           "figure_pareto", "latex_escape", "pareto_front"]

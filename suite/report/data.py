@@ -1,0 +1,179 @@
+"""The report's input: the latest rows of a results store, indexed for the tables and figures."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from spikebench.core.errors import FileFormatError, SpikebenchError
+from spikebench.results import COLUMNS, ResultsStore
+
+REFERENCE_BACKEND = "sparse-cpu"
+HEADLINE_METRICS = ("accuracy", "auroc")
+
+
+def _num(v):
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def slug(name: str) -> str:
+    """A name as it appears in file names and HTML ids."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+def metric_label(metric: str) -> str:
+    return metric.replace("_", " ")
+
+
+@dataclass
+class ReportData:
+    """The latest rows of a store (:meth:`ResultsStore.frame`), indexed for the tables and figures."""
+
+    frame: object  # pandas.DataFrame
+    rows: dict  # (workload, backend, chip, metric) -> row dict (value/low/high: finite float or None)
+    workloads: list[str]
+    chips: list[str]
+    backends: dict  # workload -> [backends], the reference backend first
+    runs: dict  # run_id -> run.json document
+    root: Path
+
+    @classmethod
+    def load(cls, results_dir) -> ReportData:
+        """Read a store; :class:`SpikebenchError` (one line) for a missing, foreign or empty one."""
+        root = Path(results_dir)
+        if not root.exists():
+            raise FileFormatError(f"{root}: no such results folder; run `spikebench run --out {root}` first")
+        store = ResultsStore(root).open(create=False)
+        frame = store.frame()
+        missing = [c for c in COLUMNS if c not in frame.columns]
+        if missing:
+            raise FileFormatError(f"{root}: results rows lack column(s) {', '.join(missing)}")
+        if frame.empty:
+            raise SpikebenchError(f"{root}: the results store has no finished cells yet; "
+                                  "run `spikebench run` (or --resume) before `spikebench report`")
+        rows = {}
+        for rec in frame.to_dict("records"):
+            for col in ("workload", "backend", "metric", "kind", "data"):
+                if not isinstance(rec.get(col), str) or not rec[col]:
+                    raise FileFormatError(f"{root}: a row has no {col} (run {rec.get('run_id')!r})")
+            rec["chip"] = rec.get("chip") if isinstance(rec.get("chip"), str) else ""
+            rec["value"], rec["low"], rec["high"] = _num(rec.get("value")), _num(rec.get("low")), _num(rec.get("high"))
+            rec["source"] = rec.get("source") if isinstance(rec.get("source"), str) else ""
+            rows[(rec["workload"], rec["backend"], rec["chip"], rec["metric"])] = rec
+        try:
+            from spikebench.workloads import WORKLOADS
+            known_wl = list(WORKLOADS)
+        except ImportError:  # pragma: no cover - workloads always ship with the suite
+            known_wl = []
+        from spikebench.hardware_models import CHIPS
+
+        wls = set(frame["workload"])
+        workloads = [w for w in known_wl if w in wls] + sorted(wls - set(known_wl))
+        chip_set = {c for c in frame["chip"] if isinstance(c, str) and c}
+        chips = [c for c in CHIPS if c in chip_set] + sorted(chip_set - set(CHIPS))
+        backends = {}
+        for w in workloads:
+            bs = sorted(set(frame.loc[frame["workload"] == w, "backend"]))
+            backends[w] = sorted(bs, key=lambda b: (b != REFERENCE_BACKEND, b))
+        runs = {}
+        for run_id in sorted(set(frame["run_id"])):
+            try:
+                runs[run_id] = store.run_config(run_id)
+            except (OSError, ValueError):
+                runs[run_id] = {"run_id": run_id}
+        return cls(frame=frame, rows=rows, workloads=workloads, chips=chips, backends=backends, runs=runs, root=root)
+
+    # lookups
+    def get(self, workload, backend, metric, chip="") -> dict | None:
+        return self.rows.get((workload, backend, chip, metric))
+
+    def val(self, workload, backend, metric, chip=""):
+        r = self.get(workload, backend, metric, chip)
+        return r["value"] if r else None
+
+    def ref_backend(self, workload) -> str:
+        """The backend whose counts give a workload's chip estimates (sparse-cpu, else the first with chips)."""
+        for b in self.backends[workload]:
+            if any(self.get(workload, b, "energy_j", c) for c in self.chips):
+                return b
+        return self.backends[workload][0]
+
+    def task_metrics(self, workload, backend) -> list[str]:
+        return sorted({m for (w, b, c, m), r in self.rows.items()
+                       if w == workload and b == backend and r["kind"] == "task"})
+
+    def _task_names(self, workload) -> set[str]:
+        return {m for b in self.backends[workload] for m in self.task_metrics(workload, b)}
+
+    def headline(self, workload) -> str | None:
+        """The workload's headline task metric: ``accuracy``, else ``auroc``, else the first other one."""
+        names = self._task_names(workload)
+        for m in HEADLINE_METRICS:
+            if m in names:
+                return m
+        rest = sorted(m for m in names if not m.startswith(("chance", "baseline")))
+        return rest[0] if rest else None
+
+    def chance_metric(self, workload) -> str | None:
+        """``chance_<headline>``, else ``chance_level``, else the first ``chance*`` metric."""
+        names = self._task_names(workload)
+        head = self.headline(workload)
+        for m in (f"chance_{head}", "chance_level"):
+            if m in names:
+                return m
+        return next((m for m in sorted(names) if m.startswith("chance")), None)
+
+    def baseline_metric(self, workload) -> str | None:
+        """``baseline_<headline>``, else the first ``baseline*`` metric."""
+        names = self._task_names(workload)
+        head = self.headline(workload)
+        if head and f"baseline_{head}" in names:
+            return f"baseline_{head}"
+        return next((m for m in sorted(names) if m.startswith("baseline")), None)
+
+    def data_tags(self, workload) -> list[str]:
+        return sorted(set(self.frame.loc[self.frame["workload"] == workload, "data"]))
+
+    def synthetic_workloads(self) -> list[str]:
+        return [w for w in self.workloads if "synthetic" in self.data_tags(w)]
+
+    def chips_of(self, workload) -> list[str]:
+        """The chips with an estimate (energy, latency or feasibility) for a workload."""
+        b = self.ref_backend(workload)
+        return [c for c in self.chips if any(self.get(workload, b, m, c) for m in ("energy_j", "latency_s", "feasible"))]
+
+    def feasible(self, workload, chip) -> bool | None:
+        v = self.val(workload, self.ref_backend(workload), "feasible", chip)
+        return None if v is None else v >= 0.5
+
+    def reason(self, workload, chip) -> str:
+        """Why a mapping is infeasible or approximate ('' when nothing to say)."""
+        r = self.get(workload, self.ref_backend(workload), "feasible", chip)
+        return r["source"] if r else ""
+
+    def chip_sources(self, chip: str) -> list[str]:
+        """The source texts of a chip's constants (its sheet), else of its energy rows."""
+        sheet = _chip_sheet(chip)
+        if sheet is not None:
+            return list(dict.fromkeys(p.source for p in sheet.params.values()))
+        return list(dict.fromkeys(r["source"] for (w, b, c, m), r in self.rows.items()
+                                  if c == chip and m == "energy_j" and r["source"]))
+
+    def chip_title(self, chip: str) -> str:
+        sheet = _chip_sheet(chip)
+        return sheet.title if sheet is not None else chip
+
+
+def _chip_sheet(chip):
+    from spikebench.hardware_models import CHIPS
+
+    return CHIPS[chip].sheet if chip in CHIPS else None
+
+
+__all__ = ["HEADLINE_METRICS", "REFERENCE_BACKEND", "ReportData", "metric_label", "slug"]

@@ -1,0 +1,119 @@
+"""Hand-built results stores for the report tests (imported by the ``test_report*`` modules)."""
+
+from __future__ import annotations
+
+import csv
+
+from spikebench.hardware_models import CHIPS
+from spikebench.results import Provenance, ResultsStore, Row
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+WORKLOADS = ("nmnist", "shd", "ecg-anomaly")
+BACKENDS = ("sparse-cpu", "snntorch")
+CHIP_NAMES = tuple(CHIPS)  # loihi, loihi2, truenorth, spinnaker2, akida, cpu, gpu
+
+# energy per inference in µJ (nominal, low, high) per chip; workloads scale it
+ENERGY_UJ = {"loihi": (12.3, 10.1, 15.3), "loihi2": (2.57, 1.81, 8.35), "truenorth": (3264, 102, 4080),
+             "spinnaker2": (3867, 1987, 5968), "akida": (9.17, 8.27, 19.8), "cpu": (13.6, 1.09, 1129),
+             "gpu": (267507, 107001, 532152)}
+LATENCY_MS = {"loihi": (0.0479, 0.0446, 0.0880), "loihi2": (0.01, 0.01, 0.0233), "truenorth": (51, 2.43, 51),
+              "spinnaker2": (50, 50, 50), "akida": (0.0792, 0.0733, 0.171), "cpu": (0.0114, 0.00114, 0.114),
+              "gpu": (2.5, 1.0, 4.0)}
+SCALE = {"nmnist": 1.0, "shd": 2.0, "ecg-anomaly": 0.5}
+
+
+def prov() -> Provenance:
+    return Provenance(spikebench_version="0.1.0", git_commit="abc1234", machine="test machine, 2 CPUs",
+                      packages={"numpy": "2.0"})
+
+
+def rows_of(workload: str, backend: str, data: str) -> list[Row]:
+    common = {"workload": workload, "backend": backend, "data": data, "samples": 64, "seed": 0}
+    rows = []
+    if workload == "ecg-anomaly":
+        rows += [Row(metric="auroc", value=0.91, low=0.87, high=0.94, unit="1", kind="task",
+                     source="Moody & Mark 2001 (MIT-BIH), sample records", **common),
+                 Row(metric="auprc", value=0.55, unit="1", kind="task", **common),
+                 Row(metric="chance_auprc", value=0.12, unit="1", kind="task", **common),
+                 Row(metric="chance_auroc", value=0.5, unit="1", kind="task", **common),
+                 Row(metric="baseline_auroc", value=0.83, unit="1", kind="task", **common),
+                 Row(metric="detection_latency_s", value=0.42, unit="s", kind="task", **common)]
+    else:
+        acc = {"nmnist": 0.875, "shd": 0.6125}[workload] + (0.0 if backend == "sparse-cpu" else 0.0015)
+        rows += [Row(metric="accuracy", value=acc, low=acc - 0.04, high=acc + 0.04, unit="1", kind="task",
+                     source="synthetic generator (seeded); layout of Orchard et al. 2015" if workload == "nmnist"
+                     else "synthetic generator (seeded); layout of Cramer et al. 2020", **common),
+                 Row(metric="chance_level", value=0.1 if workload == "nmnist" else 0.05, unit="1", kind="task", **common),
+                 Row(metric="baseline_accuracy", value=0.71, unit="1", kind="task", **common)]
+    rows += [Row(metric="wall_time_per_inference_s", value=0.0021 if backend == "sparse-cpu" else 0.0105, unit="s",
+                 kind="measured", **common),
+             Row(metric="synaptic_events_per_inference", value=8682.0 * SCALE[workload], unit="events",
+                 kind="measured", **common),
+             Row(metric="spikes_per_inference", value=82.0, unit="spikes", kind="measured", **common),
+             Row(metric="neuron_updates_per_inference", value=1750.0, unit="updates", kind="measured", **common),
+             Row(metric="input_spikes_per_inference", value=204.5, unit="spikes", kind="measured", **common),
+             Row(metric="activity_layer1", value=0.0508, unit="1", kind="measured", source="rlif1 (recurrent, 40->30)",
+                 **common),
+             Row(metric="activity_layer2", value=0.023 + (0.001 if backend == "snntorch" else 0), unit="1",
+                 kind="measured", source="lif2 (dense, 30->5)", **common)]
+    for chip in CHIP_NAMES:
+        s = SCALE[workload]
+        e, lat = [v * s * 1e-6 for v in ENERGY_UJ[chip]], [v * 1e-3 for v in LATENCY_MS[chip]]
+        c = {**common, "chip": chip, "kind": "modelled"}
+        infeasible = chip == "akida" and workload == "shd"
+        rows += [Row(metric="energy_j", value=e[0], low=e[1], high=e[2], unit="J", source=f"{chip} boundary", **c),
+                 Row(metric="energy_dynamic_j", value=0.25 * e[0], low=0.25 * e[1], high=0.25 * e[2], unit="J", **c),
+                 Row(metric="energy_static_j", value=0.75 * e[0], low=0.75 * e[1], high=0.75 * e[2], unit="J", **c),
+                 Row(metric="latency_s", value=lat[0], low=lat[1], high=lat[2], unit="s", **c),
+                 Row(metric="cores", value=2.0, unit="cores", **c),
+                 Row(metric="chips", value=1.0, unit="chips", **c),
+                 Row(metric="feasible", value=0.0 if infeasible else 1.0, unit="bool",
+                     source="rlif1: recurrent layers are not supported by Akida 1.0; lif2: 8-bit weights"
+                     if infeasible else "", **c)]
+    return rows
+
+
+def make_store(root, *, data=None):
+    """3 workloads x 2 backends x 7 chips; ``data`` maps workload -> data tag."""
+    data = data or {"nmnist": "synthetic", "shd": "synthetic", "ecg-anomaly": "real-sample"}
+    store = ResultsStore(root).open(create=True)
+    p = prov()
+    run_id = store.start_run({"workloads": list(WORKLOADS)}, p)
+    for w in WORKLOADS:
+        for b in BACKENDS:
+            store.write_cell(run_id, f"{w}__{b}", rows_of(w, b, data[w]), p)
+    return root
+
+
+def make_realistic_store(root):
+    """Rows from the harness's own row builders: counts of a seeded network, every chip model's estimate."""
+    import spikebench as sb
+    from spikebench.hardware_models import estimate_all
+    from spikebench.harness import counts_rows
+    from spikebench.results import estimate_rows
+
+    net = sb.Network.random(sizes=[40, 30, 5], recurrent=[True, False], seed=2)
+    result = sb.simulate(net, sb.random_spikes(4, 50, 40, 0.1, seed=3))
+    store = ResultsStore(root).open(create=True)
+    run_id = store.start_run({}, prov())
+    common = {"workload": "shd", "backend": "sparse-cpu", "data": "real-sample", "samples": 4, "seed": 0}
+    rows = [Row(metric="accuracy", value=0.5, unit="1", kind="task", source="Cramer et al. 2020, sample", **common)]
+    rows += counts_rows(result.counts, kind="measured", **common)
+    rows += estimate_rows(estimate_all(result.counts, list(CHIPS)), **common)
+    store.write_cell(run_id, "shd__sparse-cpu", rows, prov())
+    return root
+
+
+
+def read_csv(path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def built_report(tmp_path_factory, name: str, make=make_store):
+    """``(out folder, written files)`` of a report on a fresh store made by ``make``."""
+    from spikebench.report import build_report
+
+    tmp = tmp_path_factory.mktemp(name)
+    results = make(tmp / "results")
+    return tmp / "out", build_report(results, tmp / "out")
