@@ -29,9 +29,8 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from spikebench.hardware_models import resolve_chips
-    from spikebench.workloads import WORKLOADS
-
     from spikebench.harness import RunConfig, run
+    from spikebench.workloads import WORKLOADS
 
     positive(args.limit, "--limit")
     cfg = RunConfig(workloads=tuple(args.workloads or WORKLOADS), backends=names(args.backends),
