@@ -1,10 +1,13 @@
-"""spikebench workloads: N-MNIST, SHD and ECG anomaly detection (filled by the workloads issue).
+"""spikebench workloads: N-MNIST, SHD and ECG anomaly detection.
 
 ``WORKLOADS`` is the literal registry (name -> workload class); :func:`get_workload` resolves a
 name at the edges (CLI, harness). Each workload implements :class:`~spikebench.workloads.base.Workload`:
 ``load(split, data_dir=, require_real=, limit=, seed=)``, ``reference_network()`` and
-``score(output_spikes, data)``. Data locations and provenance: :mod:`spikebench.workloads.data`;
-training: :mod:`spikebench.workloads.training` (``spikebench train``).
+``score(output_spikes, data)``, on the shared skeleton :class:`~spikebench.workloads.base.WorkloadBase`.
+One module per dataset (``nmnist``, ``shd``, ``ecg``: its files, checksums, provenance check);
+generic data locations and the offline cache: :mod:`spikebench.workloads.data`; the training
+recipe as data: :mod:`spikebench.workloads.train_config` (training itself, which needs a backend,
+is :mod:`spikebench.training`, ``spikebench train``).
 """
 
 from __future__ import annotations

@@ -1,12 +1,26 @@
-"""What a workload is to the harness: data in, a reference network, a score out.
+"""What a workload is to the harness (data in, a reference network, a score out), and the one
+skeleton every workload shares.
 
 A workload turns its dataset (real files, or the offline generator's files in the same format)
 into binned spikes for one split, ships a trained reference network, and scores a simulation's
 output spikes with its task metric. It imports only ``spikebench.core``.
+
+:class:`WorkloadBase` holds the flow that is the same for every workload: where the data comes
+from (:meth:`~WorkloadBase.source`: data directory, else the offline generator's cached data;
+provenance; ``require_real``), binning the chosen samples into a :class:`WorkloadData`
+(:meth:`~WorkloadBase.load`), the shipped reference network, and the logistic-regression
+baseline fitted once per train split and cached. A workload supplies only what differs: its
+sub-folder and "where to put the files" text, its provenance check (``detect``), its generator
+(``generator_module``, ``_generate``), its reader (``_read``) and its task metrics (``_task_metrics``,
+``_baseline_metric``, ``evaluate``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -14,8 +28,16 @@ from typing import Protocol
 import numpy as np
 
 from spikebench.core import InvalidSpikesError, Network, SpikeTrain
+from spikebench.core.errors import SpikebenchError, one_line
+
+from . import data as D
+from . import metrics as M
+from .metrics import LinearBaseline
 
 PROVENANCE_TAGS = ("synthetic", "real-sample", "real-full")
+NETWORKS_DIR = Path(__file__).resolve().parent / "networks"
+SYNTHETIC_NOTE = ("SYNTHETIC data: results must never be presented as comparable to published numbers "
+                  "on the real dataset (datasets reference section 4)")
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -55,27 +77,6 @@ class Metric:
     note: str = ""
 
 
-class ShippedNetworkWorkload:
-    """Shared constructor of the workloads: where the reference network is, data sizes, baseline.
-
-    ``network_path`` defaults to the network shipped in ``workloads/networks/<name>.nir``;
-    ``data_params`` override the generator sizes in ``default_data`` (another cache folder);
-    ``with_baseline`` turns the logistic-regression baseline on or off in ``score``.
-    """
-
-    name: str
-    default_data: dict = {}
-
-    def __init__(self, *, network_path: str | Path | None = None, data_params: dict | None = None,
-                 with_baseline: bool = True) -> None:
-        from .training import shipped_paths
-
-        self.network_path = Path(network_path) if network_path else shipped_paths(self.name)[0]
-        self.data_params = {**self.default_data, **(data_params or {})}
-        self.with_baseline = with_baseline
-        self._network: Network | None = None
-
-
 class Workload(Protocol):
     name: str
     task: str  # "classification" or "anomaly"
@@ -89,3 +90,276 @@ class Workload(Protocol):
 
     def score(self, output_spikes: np.ndarray, data: WorkloadData) -> list[Metric]:
         ...
+
+
+# ---- notes, shipped networks, cached baselines ---------------------------------------------------
+
+
+def provenance_note(provenance: str, extra: str = "") -> str:
+    """The note every Metric carries: the data provenance first, the synthetic warning when it applies."""
+    parts = [f"data: {provenance}"]
+    if provenance == "synthetic":
+        parts.append(SYNTHETIC_NOTE)
+    elif provenance == "real-sample":
+        parts.append("real data, but a subset: not comparable to published full-dataset numbers")
+    if extra:
+        parts.append(extra)
+    return "; ".join(parts)
+
+
+def shipped_paths(workload: str) -> tuple[Path, Path]:
+    """``(<workload>.nir, <workload>.json)`` of the reference network shipped in ``workloads/networks/``."""
+    return NETWORKS_DIR / f"{workload}.nir", NETWORKS_DIR / f"{workload}.json"
+
+
+def load_network(nir_path: str | Path) -> Network:
+    """A saved reference network: the NIR graph, with the metadata JSON beside it merged into ``metadata``."""
+    nir_path = Path(nir_path)
+    meta_path = nir_path.with_suffix(".json")
+    if not nir_path.is_file():
+        raise SpikebenchError(one_line(f"{nir_path}: reference network not found; train it with "
+                                       f"'spikebench train {nir_path.stem}'"))
+    net = Network.from_nir(nir_path)
+    meta = dict(net.metadata)
+    if meta_path.is_file():
+        try:
+            meta.update(json.loads(meta_path.read_text(encoding="utf-8")))
+        except ValueError as exc:
+            raise SpikebenchError(one_line(f"{meta_path}: not valid JSON ({exc})")) from None
+    return Network(layers=net.layers, name=net.name, metadata=meta)
+
+
+def source_key(*parts) -> str:
+    """A short hash naming a cache entry after everything it depends on."""
+    return hashlib.sha256("\0".join(str(p) for p in parts).encode()).hexdigest()[:16]
+
+
+def cached_baseline(cache_file: Path, fit: Callable[[], LinearBaseline]) -> LinearBaseline:
+    """The baseline stored at ``cache_file``, fitting (``fit()``) and storing it the first time."""
+    if cache_file.is_file():
+        try:
+            return LinearBaseline.load(cache_file)
+        except (OSError, ValueError, KeyError):
+            pass
+    model = fit()
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        model.save(cache_file)
+    except (OSError, SpikebenchError):
+        pass  # a read-only cache only costs a refit next time
+    return model
+
+
+# ---- the shared skeleton -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class RawSplit:
+    """What a workload's reader (``_read``) hands back: the chosen samples of one split.
+
+    ``events``: per sample ``(times_s, channels)``, times from the window start; ``total``: the
+    samples of the split before ``limit``; ``where``: the file or folder read (for the source line);
+    ``unit``: how a sample is called there (``" beats"``); ``source``: the provenance, when reading
+    refined it (SHD: a published ``len(labels)``).
+    """
+
+    events: list
+    labels: np.ndarray
+    total: int
+    where: Path
+    extra: dict = field(default_factory=dict)
+    unit: str = ""
+    source: D.DataSource | None = None
+
+
+class WorkloadBase:
+    """The skeleton of a workload: data flow, shipped network, cached baseline, score.
+
+    Constructor: ``network_path`` defaults to the network shipped in ``workloads/networks/<name>.nir``;
+    ``data_params`` override the generator sizes in ``default_data`` (another cache folder);
+    ``with_baseline`` turns the logistic-regression baseline on or off in ``score``.
+
+    Class attributes a workload sets: ``name``, ``task``, ``subdir`` (its sub-folder of the data
+    directory), ``where_files`` (which files go there, from where), ``n_channels``, ``timestep_s``,
+    ``timesteps``, ``n_outputs``, ``readout``, ``default_data``, ``generator_module`` (the offline
+    generator, a module of this package), ``baseline_bins`` (sub-windows of the baseline's
+    spike-count features).
+    """
+
+    name: str
+    task: str
+    subdir: str
+    where_files: str
+    n_channels: int
+    timestep_s: float
+    timesteps: int
+    n_outputs: int
+    readout: str
+    generator_module: str
+    default_data: dict = {}
+    baseline_bins: int = 1
+    splits: tuple[str, ...] = ("train", "test")
+
+    def __init__(self, *, network_path: str | Path | None = None, data_params: dict | None = None,
+                 with_baseline: bool = True) -> None:
+        self.network_path = Path(network_path) if network_path else shipped_paths(self.name)[0]
+        self.data_params = {**self.default_data, **(data_params or {})}
+        self.with_baseline = with_baseline
+        self._network: Network | None = None
+
+    def reference_network(self) -> Network:
+        if self._network is None:
+            self._network = load_network(self.network_path)
+        return self._network
+
+    # ---- data ---------------------------------------------------------------------------------
+
+    def where_to_put(self) -> str:
+        """One line saying where this workload's real files go (nothing is ever downloaded)."""
+        return D.where_to_put(self.subdir, self.where_files)
+
+    def check_split(self, split: str) -> None:
+        if split not in self.splits:
+            raise D.DataUnavailableError(one_line(
+                f"unknown split {split!r}; use {' or '.join(repr(s) for s in self.splits)}"))
+
+    def source(self, split: str, *, data_dir=None, require_real: bool = False, seed: int = 0) -> D.DataSource:
+        """Where ``split`` comes from and what it may claim: the data directory (``data_dir``, else
+        ``$SPIKEBENCH_DATA``) checked by the workload's ``detect``, else the offline data of generator
+        seed ``seed`` (generated once into the cache). ``require_real`` refuses synthetic data."""
+        self.check_split(split)
+        root = D.data_root(data_dir)
+        D.require_data_root(self.name, root, require_real, self.where_to_put())
+        if root is None:
+            src = self._synthetic(split, int(seed))
+        else:
+            folder = D.workload_folder(root, self.subdir, self.holds_files, name=self.name, where=self.where_to_put())
+            src = self.detect(folder, split)
+        if require_real:
+            D.refuse_synthetic(self.name, src, self.where_to_put())
+        return src
+
+    def load(self, split: str, *, data_dir: Path | None = None, require_real: bool = False,
+             limit: int | None = None, seed: int = 0) -> WorkloadData:
+        """One split as binned spikes, labels and provenance.
+
+        ``data_dir`` (else ``$SPIKEBENCH_DATA``) points at real files; without it the offline data of
+        generator seed ``seed`` is used (0: the data the shipped network was trained and scored on;
+        another seed generates another data set into the cache). ``limit`` keeps a ``seed``-drawn
+        random subset of that many samples, in file order. ``require_real`` refuses synthetic data.
+        """
+        src = self.source(split, data_dir=data_dir, require_real=require_real, seed=seed)
+        raw = self._read(src, split, limit, int(seed))
+        src = raw.source or src
+        if raw.total == 0:
+            raise D.DataUnavailableError(f"{raw.where}: the {self.name} {split} split holds no samples")
+        spikes = SpikeTrain.from_events(raw.events, n=self.n_channels, timesteps=self.timesteps,
+                                        timestep_s=self.timestep_s)
+        n = len(raw.labels)
+        return WorkloadData(
+            spikes=spikes, labels=np.asarray(raw.labels).astype(np.int64), provenance=src.provenance,
+            source=f"{src.provenance}: {src.description} at {raw.where} ({split}, {n} of {raw.total}{raw.unit})",
+            extra={**raw.extra, "split": split, "origin": {"data_dir": None if data_dir is None else str(data_dir),
+                                                           "seed": int(seed), "source_path": str(src.path)}})
+
+    def _synthetic(self, split: str, seed: int) -> D.DataSource:
+        generator, version = self._generator()
+        part, params, description = self._synthetic_part(split)
+        return D.synthetic_source(
+            self.name, part, lambda tmp: self._generate(tmp, part, params, seed), generator=generator,
+            version=version, seed=seed, params=params,
+            variant=self.data_params if self.data_params != self.default_data else None, description=description)
+
+    def _synthetic_part(self, split: str) -> tuple[str, dict, str]:
+        """``(part, params, description)`` of the offline data holding ``split``: by default one part per
+        split, of ``data_params["n_<split>"]`` samples (samples of a split do not depend on the other's size)."""
+        n = int(self.data_params[f"n_{split}"])
+        return split, {"split": split, "n": n}, f"{n} {split} samples"
+
+    def _generator(self) -> tuple[str, object]:
+        """``(GENERATOR, GENERATOR_VERSION)`` of the offline generator module (imported when first needed)."""
+        module = importlib.import_module(f"{__package__}.{self.generator_module}")
+        return module.GENERATOR, module.GENERATOR_VERSION
+
+    # hooks a workload implements
+
+    def _generate(self, tmp: Path, part: str, params: dict, seed: int) -> dict:
+        """Write ``part`` of the offline data into the empty folder ``tmp``; returns the generator manifest."""
+        raise NotImplementedError
+
+    def holds_files(self, folder: Path) -> bool:
+        """Whether ``folder`` itself holds this workload's files (a data directory without the sub-folder)."""
+        raise NotImplementedError
+
+    def detect(self, folder: Path, split: str) -> D.DataSource:
+        """Provenance of a real-data folder (cheap: file counts and checksums, no decoding)."""
+        raise NotImplementedError
+
+    def _read(self, src: D.DataSource, split: str, limit: int | None, seed: int) -> RawSplit:
+        """Read ``split`` of ``src`` through the format reader, keeping ``D.subset_indices(total, limit, seed)``."""
+        raise NotImplementedError
+
+    # ---- baseline -----------------------------------------------------------------------------
+
+    def baseline_features(self, spikes: SpikeTrain) -> np.ndarray:
+        """The baseline's features: spike counts per channel in ``baseline_bins`` sub-windows."""
+        return D.binned_counts(spikes, self.baseline_bins)
+
+    def fit_baseline(self, train: WorkloadData) -> LinearBaseline:
+        """The baseline fitted on ``train`` (:func:`~spikebench.workloads.metrics.fit_baseline`, seed 0)."""
+        return M.fit_baseline(self.baseline_features(train.spikes), train.labels, seed=0)
+
+    def _binning(self) -> tuple:
+        """What the binned spikes depend on besides the data (part of the baseline's cache key)."""
+        return (self.timesteps, self.timestep_s)
+
+    def baseline(self, data: WorkloadData) -> LinearBaseline:
+        """The baseline fitted on the full train split of ``data``'s source (cached)."""
+        origin = data.extra.get("origin", {})
+        key = source_key(self.name, origin.get("source_path"), data.provenance, self.baseline_bins, *self._binning(),
+                         sorted(self.data_params.items()))
+        return cached_baseline(
+            D.cache_root() / self.name / "baselines" / f"{key}.npz",
+            lambda: self.fit_baseline(self.load("train", data_dir=origin.get("data_dir"), seed=origin.get("seed", 0))))
+
+    # ---- scoring ------------------------------------------------------------------------------
+
+    def _outputs(self, output_spikes: np.ndarray, data: WorkloadData) -> np.ndarray:
+        out = np.asarray(output_spikes)
+        if out.ndim != 3 or out.shape[0] != data.spikes.samples or out.shape[2] != self.n_outputs:
+            raise InvalidSpikesError(f"{self.name}: output spikes must be (samples={data.spikes.samples}, steps, "
+                                     f"{self.n_outputs}), got shape {out.shape}")
+        return out
+
+    def score(self, output_spikes: np.ndarray, data: WorkloadData, **options) -> list[Metric]:
+        """The task metrics of ``(samples, steps, outputs)`` output spikes on ``data`` (and the baseline's
+        headline metric unless ``with_baseline`` is off); ``options`` go to the task metrics."""
+        out = self._outputs(output_spikes, data)
+        metrics = self._task_metrics(out, data, **options)
+        if self.with_baseline:
+            metrics.append(self._baseline_metric(self.baseline(data), data))
+        return metrics
+
+    def _evaluated_metrics(self, test_outputs: np.ndarray, *, train: WorkloadData, test: WorkloadData,
+                           **options) -> dict:
+        """``{name: value}`` of the task metrics on ``test`` plus the baseline fitted on ``train``."""
+        metrics = {m.name: m.value for m in self._task_metrics(self._outputs(test_outputs, test), test, **options)}
+        b = self._baseline_metric(self.fit_baseline(train), test)
+        metrics[b.name] = b.value
+        return metrics
+
+    def _task_metrics(self, out: np.ndarray, data: WorkloadData, **options) -> list[Metric]:
+        raise NotImplementedError
+
+    def _baseline_metric(self, model: LinearBaseline, data: WorkloadData) -> Metric:
+        raise NotImplementedError
+
+    def evaluate(self, train_outputs: np.ndarray, test_outputs: np.ndarray, *, train: WorkloadData,
+                 test: WorkloadData) -> dict:
+        """The held-out evaluation of a trained network from its output spikes on both splits: headline
+        ``metric``/``value``, all ``metrics``, train metrics, chance and baseline (the network metadata)."""
+        raise NotImplementedError
+
+__all__ = ["PROVENANCE_TAGS", "NETWORKS_DIR", "SYNTHETIC_NOTE", "WorkloadData", "Metric", "Workload", "RawSplit",
+           "WorkloadBase", "provenance_note", "shipped_paths", "load_network",
+           "source_key", "cached_baseline"]

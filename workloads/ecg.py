@@ -6,11 +6,14 @@ inter-patient as de Chazal, O'Dwyer & Reilly (IEEE TBME 51(7), 2004): train = DS
 test = DS2 (100, 103, 105, 111, 113, 117, 121, 123, 200, 202, 210, 212, 213, 214, 219, 221, 222,
 228, 231, 232, 233, 234); the paced records 102, 104, 107, 217 are left out. A folder with
 ``train/`` and ``test/`` sub-folders uses those instead; a flat folder of other records puts the
-last quarter (sorted names) in test. Default: the synthetic ECG generator
+last quarter (sorted names) in test. Provenance (:func:`detect_mitdb`): ``real-full`` is all **48**
+records of the database (every signal's header checksum verified by the reader); other real
+records are ``real-sample``, verified when every file is a shared fixture (record 100); a header
+written by the synthetic generator says so. Default: the synthetic ECG generator
 (:mod:`~spikebench.workloads.synth_ecg`), 12 records of 15 min (9 train / 3 test "patients"),
 anomaly rate 0.1 (half PVC, half PAC), 0.5 noise bursts per minute.
 
-Encoding and binning. Each record is delta-modulated (threshold 0.05 mV, hysteresis) into UP and
+Encoding and binning (:mod:`~spikebench.workloads.ecg_encoding`). Each record is delta-modulated (threshold 0.05 mV, hysteresis) into UP and
 DOWN events per lead: **4 input channels** (MLII up/down, second lead up/down). Every beat gives a
 window from 0.5 s before to 0.25 s after its R peak, binned at **5 ms: 150 steps** (several events
 of one channel in one step make one spike). The short window is deliberate: at 60-85 bpm the
@@ -35,25 +38,26 @@ from pathlib import Path
 
 import numpy as np
 
-from spikebench.core import Network, SpikeTrain
-
 from . import data as D
-from .base import Metric, ShippedNetworkWorkload, WorkloadData
-from .metrics import auprc, auroc, choose_threshold, detection_latency, f1_at
-from .training import (
-    LayerSpec,
-    TrainConfig,
-    cached_baseline,
-    fit_baseline,
-    load_network,
-    provenance_note,
-    source_key,
-)
+from .base import Metric, RawSplit, WorkloadBase, WorkloadData, provenance_note
+from .metrics import LinearBaseline, auprc, auroc, choose_threshold, detection_latency, f1_at
+from .train_config import LayerSpec, TrainConfig
 
 DS1 = ("101", "106", "108", "109", "112", "114", "115", "116", "118", "119", "122", "124", "201", "203", "205",
        "207", "208", "209", "215", "220", "223", "230")
 DS2 = ("100", "103", "105", "111", "113", "117", "121", "123", "200", "202", "210", "212", "213", "214", "219",
        "221", "222", "228", "231", "232", "233", "234")
+#: The 48 records of the MIT-BIH Arrhythmia Database (PhysioNet mitdb 1.0.0).
+MITDB_RECORDS = tuple(str(r) for r in (
+    100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 111, 112, 113, 114, 115, 116, 117, 118, 119, 121, 122, 123,
+    124, 200, 201, 202, 203, 205, 207, 208, 209, 210, 212, 213, 214, 215, 217, 219, 220, 221, 222, 223, 228, 230,
+    231, 232, 233, 234))
+#: sha256 of the shared real fixture, MIT-BIH record 100 (``../shared/fixtures/mitdb/``, from wfdb-python).
+MITDB_FIXTURE_SHA256 = {
+    "100.hea": "95fbdda0454fffae1a2dab1a5ac53e924ae97691c028cdd3ee82f2446b73c066",
+    "100.dat": "b2ea3c250e56e48f4b7b90697832b8ecd1afa1e0bb31f2dcfea4ed6e1075a639",
+    "100.atr": "8d8a5349fb16638ebbf649f1779d12e96d91b736b2aafe59db43719ae583d471",
+}
 
 #: Default offline data (generator arguments).
 DEFAULT_DATA = {"n_records": 12, "duration_s": 900.0, "anomaly_rate": 0.1, "v_fraction": 0.5,
@@ -61,18 +65,45 @@ DEFAULT_DATA = {"n_records": 12, "duration_s": 900.0, "anomaly_rate": 0.1, "v_fr
 BASELINE_BINS = 10
 
 
-class EcgAnomalyWorkload(ShippedNetworkWorkload):
+def detect_mitdb(folder: Path) -> D.DataSource:
+    """Provenance of a WFDB folder (MIT-BIH records, or the synthetic generator's train/test tree)."""
+    m = D.generator_manifest(folder)
+    if m is not None:
+        return D.manifest_source(folder, m)
+    heads = sorted(folder.glob("*.hea"))
+    for h in heads[:3]:
+        try:
+            if "SYNTHETIC record" in h.read_text(encoding="utf-8", errors="replace")[:4096]:
+                return D.DataSource(path=folder, provenance="synthetic", description="synthetic ECG records (header says so)",
+                                    details={"generator": "spikebench.workloads.synth_ecg"})
+        except OSError:
+            pass
+    names = {h.stem for h in heads}
+    present = sorted(names & set(MITDB_RECORDS))
+    if len(present) == len(MITDB_RECORDS):
+        return D.DataSource(path=folder, provenance="real-full", description="MIT-BIH Arrhythmia, all 48 records",
+                            details={"counts": {"records": 48}, "verified": True})
+    files = [folder / f"{n}.{e}" for n in sorted(names) for e in ("hea", "dat", "atr") if (folder / f"{n}.{e}").is_file()]
+    return D.real_sample_source(folder, "WFDB records", files, {"records": len(names)}, MITDB_FIXTURE_SHA256.values())
+
+
+class EcgAnomalyWorkload(WorkloadBase):
     """Per-beat anomaly scoring on (synthetic or MIT-BIH) ECG; see the module docstring."""
 
     name = "ecg-anomaly"
     task = "anomaly"
+    subdir = "mitdb"
+    where_files = "the 48 MIT-BIH Arrhythmia records NNN.hea/.dat/.atr from PhysioNet (mitdb 1.0.0)"
     timestep_s = 5e-3
     pre_s = 0.5
     post_s = 0.25
     threshold_mv = 0.05
     n_channels = 4
+    n_outputs = 2
     readout = "2 outputs; anomaly score = spike count of output 1 minus spike count of output 0"
     default_data = DEFAULT_DATA
+    generator_module = "synth_ecg"
+    baseline_bins = BASELINE_BINS
 
     @property
     def timesteps(self) -> int:
@@ -80,41 +111,35 @@ class EcgAnomalyWorkload(ShippedNetworkWorkload):
 
     # ---- data -------------------------------------------------------------------------------------
 
-    def _synthetic(self, seed: int) -> D.DataSource:
-        from .synth_ecg import GENERATOR, GENERATOR_VERSION, generate_ecg
+    def _synthetic_part(self, split: str) -> tuple[str, dict, str]:
+        """One part, ``all``, holds both splits (records are split by patient, :meth:`split_records`)."""
+        return "all", dict(self.data_params), (f"{self.data_params['n_records']} records x "
+                                               f"{self.data_params['duration_s']:g} s")
 
-        params = {"generator": GENERATOR, "version": GENERATOR_VERSION, "seed": int(seed), **self.data_params}
-        return D.synthetic_source(
-            self.name, "all", lambda tmp: generate_ecg(tmp, seed=int(seed), **self.data_params),
-            generator=GENERATOR, version=GENERATOR_VERSION, seed=seed, params=self.data_params,
-            variant=self.data_params != DEFAULT_DATA and params,
-            description=f"{self.data_params['n_records']} records x {self.data_params['duration_s']:g} s")
+    def _generate(self, tmp: Path, part: str, params: dict, seed: int) -> dict:
+        from .synth_ecg import generate_ecg
 
-    def source(self, *, data_dir=None, require_real: bool = False, seed: int = 0) -> D.DataSource:
-        root = D.data_root(data_dir)
-        D.require_data_root(self.name, root, require_real)
-        if root is None:
-            src = self._synthetic(seed)
-        else:
-            folder = D.workload_folder(self.name, root, lambda p: any(p.glob("*.hea")) or (p / "train").is_dir())
-            src = D.detect_mitdb(folder)
-            if src.provenance != "synthetic" and (folder / "train").is_dir():  # train/ + test/ layout
-                inner = D.detect_mitdb(folder / "train")
-                src = D.DataSource(path=folder, provenance=inner.provenance, description=inner.description,
-                                   details=inner.details)
-        if require_real:
-            D.refuse_synthetic(self.name, src)
+        return generate_ecg(tmp, seed=seed, **params)
+
+    def holds_files(self, folder: Path) -> bool:
+        return any(folder.glob("*.hea")) or (folder / "train").is_dir()
+
+    def detect(self, folder: Path, split: str) -> D.DataSource:
+        src = detect_mitdb(folder)
+        if src.provenance != "synthetic" and (folder / "train").is_dir():  # train/ + test/ layout
+            inner = detect_mitdb(folder / "train")
+            src = D.DataSource(path=folder, provenance=inner.provenance, description=inner.description,
+                               details=inner.details)
         return src
 
     def split_records(self, folder: Path, split: str) -> tuple[Path, list[str] | None]:
         """(folder, record names) of ``split``; names None = the folder's ``RECORDS`` list / all headers."""
-        if split not in ("train", "test"):
-            raise D.DataUnavailableError(f"unknown split {split!r}; use 'train' or 'test'")
+        self.check_split(split)
         if (folder / split).is_dir():
             return folder / split, None
         names = sorted(p.stem for p in folder.glob("*.hea"))
         if not names:
-            raise D.DataUnavailableError(f"{folder}: no WFDB records (*.hea); {D.where_to_put(self.name)}")
+            raise D.DataUnavailableError(f"{folder}: no WFDB records (*.hea); {self.where_to_put()}")
         ds = DS1 if split == "train" else DS2
         if set(names) & set(DS1 + DS2):
             chosen = [n for n in names if n in ds]
@@ -129,46 +154,34 @@ class EcgAnomalyWorkload(ShippedNetworkWorkload):
             raise D.DataUnavailableError(f"{folder}: only {len(names)} record(s), none left for the {split} split")
         return folder, chosen
 
-    def beats(self, split: str, *, data_dir=None, require_real: bool = False, seed: int = 0):
-        """``(BeatSamples, DataSource)`` of ``split``."""
-        from .synth_ecg import beat_samples_from_folder
+    def _beats(self, src: D.DataSource, split: str):
+        from .ecg_encoding import beat_samples_from_folder
 
-        src = self.source(data_dir=data_dir, require_real=require_real, seed=seed)
         folder, records = self.split_records(src.path, split)
         bs = beat_samples_from_folder(folder, records=records, pre_s=self.pre_s, post_s=self.post_s,
                                       threshold_mv=self.threshold_mv)
         if bs.n_channels != self.n_channels:
             raise D.DataUnavailableError(f"{folder}: records have {bs.n_channels // 2} leads; this workload needs 2")
-        return bs, src
+        return bs
 
-    def load(self, split: str, *, data_dir: Path | None = None, require_real: bool = False,
-             limit: int | None = None, seed: int = 0) -> WorkloadData:
-        """One split as binned spikes, labels and provenance.
+    def beats(self, split: str, *, data_dir=None, require_real: bool = False, seed: int = 0):
+        """``(BeatSamples, DataSource)`` of ``split``."""
+        src = self.source(split, data_dir=data_dir, require_real=require_real, seed=seed)
+        return self._beats(src, split), src
 
-        ``data_dir`` (else ``$SPIKEBENCH_DATA``) points at real files; without it the offline data of
-        generator seed ``seed`` is used (0: the data the shipped network was trained and scored on;
-        another seed generates another data set into the cache). ``limit`` keeps a ``seed``-drawn
-        random subset of that many samples, in file order. ``require_real`` refuses synthetic data.
-        """
-        bs, src = self.beats(split, data_dir=data_dir, require_real=require_real, seed=seed)
+    def _read(self, src: D.DataSource, split: str, limit: int | None, seed: int) -> RawSplit:
+        bs = self._beats(src, split)
         idx = D.subset_indices(len(bs), limit, seed)
-        spikes = SpikeTrain.from_events([bs.events[i] for i in idx], n=self.n_channels, timesteps=self.timesteps,
-                                        timestep_s=self.timestep_s)
-        return WorkloadData(
-            spikes=spikes, labels=bs.label[idx].astype(np.int64), provenance=src.provenance,
-            source=f"{src.provenance}: {src.description} at {src.path} ({split}, {len(idx)} of {len(bs)} beats)",
+        return RawSplit(
+            events=[bs.events[i] for i in idx], labels=bs.label[idx], total=len(bs), where=src.path, unit=" beats",
             extra={"beat_time_s": bs.beat_time_s[idx], "window_start_s": bs.beat_time_s[idx] - self.pre_s,
                    "pre_s": self.pre_s, "post_s": self.post_s, "symbol": tuple(bs.symbol[i] for i in idx),
-                   "record": tuple(bs.record[i] for i in idx), "noisy": bs.noisy[idx], "split": split,
-                   "origin": {"data_dir": None if data_dir is None else str(data_dir), "seed": int(seed),
-                              "source_path": str(src.path)}})
+                   "record": tuple(bs.record[i] for i in idx), "noisy": bs.noisy[idx]})
 
-    # ---- network and scoring ----------------------------------------------------------------------
+    def _binning(self) -> tuple:
+        return (self.timestep_s, self.pre_s, self.post_s, self.threshold_mv)
 
-    def reference_network(self) -> Network:
-        if self._network is None:
-            self._network = load_network(self.network_path)
-        return self._network
+    # ---- scoring ----------------------------------------------------------------------------------
 
     def decision_threshold(self) -> float:
         meta = self.reference_network().metadata
@@ -182,34 +195,23 @@ class EcgAnomalyWorkload(ShippedNetworkWorkload):
         c = np.asarray(output_spikes).sum(axis=1, dtype=np.int64)
         return (c[:, 1] - c[:, 0]).astype(np.float64)
 
-    def baseline(self, data: WorkloadData):
-        """The logistic baseline on per-channel counts in 10 sub-windows, fitted on the train split (cached)."""
-        origin = data.extra.get("origin", {})
-
-        def fit():
-            tr = self.load("train", data_dir=origin.get("data_dir"), seed=origin.get("seed", 0))
-            return fit_baseline(D.binned_counts(tr.spikes, BASELINE_BINS), tr.labels, seed=0)
-
-        key = source_key(self.name, origin.get("source_path"), data.provenance, BASELINE_BINS, self.timestep_s,
-                         self.pre_s, self.post_s, sorted(self.data_params.items()))
-        return cached_baseline(D.cache_root() / self.name / "baselines" / f"{key}.npz", fit)
-
     def score(self, output_spikes: np.ndarray, data: WorkloadData, *, threshold: float | None = None) -> list[Metric]:
-        out = np.asarray(output_spikes)
-        if out.ndim != 3 or out.shape[0] != data.spikes.samples or out.shape[2] != 2:
-            raise D.DataUnavailableError(f"output spikes must be (beats={data.spikes.samples}, steps, 2), got {out.shape}")
+        """AUROC, AUPRC, F1 at ``threshold`` (default: the network's, chosen on the train split), chance
+        levels, detection rate and latency, and the baseline's AUROC."""
+        return super().score(output_spikes, data, threshold=threshold)
+
+    def _task_metrics(self, out: np.ndarray, data: WorkloadData, *, threshold: float | None = None) -> list[Metric]:
         thr = self.decision_threshold() if threshold is None else float(threshold)
         s = self.anomaly_scores(out)
         y = np.asarray(data.labels).astype(bool)
         note = provenance_note(data.provenance)
-        pos_rate = float(y.mean())
         m = [
             Metric(name="auroc", value=auroc(s, y), note=note),
             Metric(name="auprc", value=auprc(s, y), note=note),
             Metric(name="f1", value=f1_at(s, y, thr),
                    note=provenance_note(data.provenance, f"threshold {thr:g} (spike-count difference) chosen on the train split")),
             Metric(name="chance_auroc", value=0.5, note=note),
-            Metric(name="chance_auprc", value=pos_rate, note=provenance_note(data.provenance, "anomalous fraction of beats")),
+            Metric(name="chance_auprc", value=float(y.mean()), note=provenance_note(data.provenance, "anomalous fraction of beats")),
         ]
         cum = np.cumsum(out[:, :, 1].astype(np.int64) - out[:, :, 0].astype(np.int64), axis=1)
         steps = (np.arange(out.shape[1]) + 1) * data.spikes.timestep_s
@@ -224,33 +226,19 @@ class EcgAnomalyWorkload(ShippedNetworkWorkload):
             if lat.n_detected:
                 m.append(Metric(name="detection_latency_median_s", value=lat.median_s, unit="s", note=lnote))
                 m.append(Metric(name="detection_latency_mean_s", value=lat.mean_s, unit="s", note=lnote))
-        if self.with_baseline:
-            b = self.baseline(data)
-            m.append(Metric(name="baseline_auroc", value=auroc(b.score(D.binned_counts(data.spikes, BASELINE_BINS)), y),
-                            note=provenance_note(data.provenance, "logistic regression on input spike counts per "
-                                                 f"channel in {BASELINE_BINS} sub-windows, fitted on the train split")))
         return m
 
-    # ---- training hooks ---------------------------------------------------------------------------
+    def _baseline_metric(self, model: LinearBaseline, data: WorkloadData) -> Metric:
+        return Metric(name="baseline_auroc", value=auroc(model.score(self.baseline_features(data.spikes)), data.labels),
+                      note=provenance_note(data.provenance, "logistic regression on input spike counts per "
+                                           f"channel in {BASELINE_BINS} sub-windows, fitted on the train split"))
 
-    def train_config(self) -> TrainConfig:
-        return TrainConfig(layers=(LayerSpec(n_out=64, recurrent=True, beta=(0.9, 0.995)), LayerSpec(n_out=2, beta=0.9)),
-                           epochs=10, batch_size=128, lr=3e-3, init_gain=(1.0, 1.0), class_weighted=True,
-                           surrogate_slope=10.0)
-
-    def evaluate_trained(self, net: Network, *, train: WorkloadData, test: WorkloadData, seed: int) -> dict:
-        from spikebench import simulate
-
-        s_tr = self.anomaly_scores(simulate(net, train.spikes, backend="sparse-cpu").output_spikes)
+    def evaluate(self, train_outputs: np.ndarray, test_outputs: np.ndarray, *, train: WorkloadData,
+                 test: WorkloadData) -> dict:
+        """Also chooses the decision threshold (max F1 on the train split) stored in the metadata."""
+        s_tr = self.anomaly_scores(self._outputs(train_outputs, train))
         thr = choose_threshold(s_tr, train.labels.astype(bool), rule="f1")
-        out = simulate(net, test.spikes, backend="sparse-cpu").output_spikes
-        base = fit_baseline(D.binned_counts(train.spikes, BASELINE_BINS), train.labels, seed=0)
-        self.with_baseline, keep = False, self.with_baseline
-        try:
-            metrics = {m.name: m.value for m in self.score(out, test, threshold=thr)}
-        finally:
-            self.with_baseline = keep
-        metrics["baseline_auroc"] = auroc(base.score(D.binned_counts(test.spikes, BASELINE_BINS)), test.labels)
+        metrics = self._evaluated_metrics(test_outputs, train=train, test=test, threshold=thr)
         return {"threshold": thr, "threshold_rule": "max F1 on the train split", "metric": "auroc",
                 "value": metrics["auroc"], "metrics": metrics,
                 "train_metrics": {"auroc": auroc(s_tr, train.labels), "f1": f1_at(s_tr, train.labels, thr)},
@@ -258,5 +246,10 @@ class EcgAnomalyWorkload(ShippedNetworkWorkload):
                 "baseline": {"auroc": metrics["baseline_auroc"], "model": "logistic regression on log1p input spike "
                              f"counts per channel in {BASELINE_BINS} sub-windows (train split)"}}
 
+    def train_config(self) -> TrainConfig:
+        return TrainConfig(layers=(LayerSpec(n_out=64, recurrent=True, beta=(0.9, 0.995)), LayerSpec(n_out=2, beta=0.9)),
+                           epochs=10, batch_size=128, lr=3e-3, init_gain=(1.0, 1.0), class_weighted=True,
+                           surrogate_slope=10.0)
 
-__all__ = ["EcgAnomalyWorkload", "DS1", "DS2", "DEFAULT_DATA"]
+
+__all__ = ["EcgAnomalyWorkload", "DS1", "DS2", "MITDB_RECORDS", "MITDB_FIXTURE_SHA256", "DEFAULT_DATA", "detect_mitdb"]

@@ -1,9 +1,9 @@
 """Task metrics: accuracy with chance level and a non-spiking baseline; AUROC, AUPRC, F1, latency.
 
-Pure numpy (scikit-learn only inside :func:`logistic_baseline`, imported when called). Every
-function validates its inputs and raises :class:`MetricInputError` (a
-:class:`~spikebench.core.errors.SpikebenchError`) with a one-line message; an undefined metric is
-an error, never a silent 0.0.
+Numpy, with scikit-learn for the ranking metrics (``roc_auc_score``, ``average_precision_score``)
+and the logistic-regression baseline (both imported when called). Every function validates its
+inputs and raises :class:`MetricInputError` (a :class:`~spikebench.core.errors.SpikebenchError`)
+with a one-line message; an undefined metric is an error, never a silent 0.0.
 
 Conventions: ``scores`` are "higher = more anomalous"; ``labels`` are binary (bool or 0/1, 1 =
 positive/anomalous); a beat is predicted positive when ``score >= threshold``.
@@ -11,7 +11,9 @@ positive/anomalous); a beat is predicted positive when ``score >= threshold``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import io
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -125,7 +127,66 @@ def _counts_matrix(x, name: str) -> np.ndarray:
     return a
 
 
-def _fit_logistic(train_counts, train_labels, seed: int):
+@dataclass(frozen=True, kw_only=True, eq=False)
+class LinearBaseline:
+    """The non-spiking baseline: ``log1p -> standardise -> logistic regression`` on spike counts,
+    fitted by :func:`fit_baseline` and kept as plain arrays (saved as ``.npz``, read without pickle).
+
+    ``counts`` are ``(samples, channels)`` spike counts, the features it was fitted on.
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: np.ndarray
+    classes: np.ndarray
+
+    def decision(self, counts) -> np.ndarray:
+        """``(samples, 1)`` log-odds of class 1 (two classes) or ``(samples, classes)`` class scores."""
+        x = _counts_matrix(counts, "counts")
+        if x.shape[1] != len(self.mean):
+            raise _err(f"counts have {x.shape[1]} channels, the baseline was fitted on {len(self.mean)}")
+        z = (np.log1p(x) - self.mean) / self.scale
+        return z @ self.coef.T + self.intercept
+
+    def predict(self, counts) -> np.ndarray:
+        """The predicted class of each sample (as scikit-learn's ``LogisticRegression.predict``)."""
+        d = self.decision(counts)
+        if d.shape[1] == 1:
+            return self.classes[(d[:, 0] > 0).astype(np.int64)]
+        return self.classes[d.argmax(axis=1)]
+
+    def score(self, counts) -> np.ndarray:
+        """Two classes: the log-odds of class 1, a monotone function of its probability (:meth:`proba`)
+        that never saturates into ties, so the ranking metrics see every difference."""
+        return self.decision(counts)[:, 0]
+
+    def proba(self, counts) -> np.ndarray:
+        """Two classes: the probability of class 1 (``predict_proba(...)[:, 1]`` of scikit-learn)."""
+        from scipy.special import expit
+
+        return expit(self.score(counts))
+
+    def save(self, path: Path) -> None:
+        from spikebench.core.fileio import atomic_write_bytes
+
+        buf = io.BytesIO()
+        np.savez(buf, **asdict(self))
+        atomic_write_bytes(path, buf.getvalue())
+
+    @classmethod
+    def load(cls, path: Path) -> LinearBaseline:
+        with np.load(path, allow_pickle=False) as z:
+            return cls(**{k: z[k] for k in ("mean", "scale", "coef", "intercept", "classes")})
+
+
+def fit_baseline(train_counts, train_labels, seed: int = 0) -> LinearBaseline:
+    """Fit the baseline on ``(samples, channels)`` spike counts and integer class labels.
+
+    Counts go through ``log1p`` and per-channel standardisation (fitted on these counts), then
+    scikit-learn's ``LogisticRegression`` (lbfgs, L2, C = 1, multinomial for k > 2 classes,
+    ``random_state=seed``); the fitted arrays are kept, the estimator is not.
+    """
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer, StandardScaler
@@ -139,68 +200,50 @@ def _fit_logistic(train_counts, train_labels, seed: int):
     model = make_pipeline(FunctionTransformer(np.log1p), StandardScaler(),
                           LogisticRegression(max_iter=2000, random_state=int(seed)))
     model.fit(x, y)
-    return model
-
-
-def _test_matrix(test_counts, test_labels, n_features: int) -> tuple[np.ndarray, np.ndarray]:
-    xt = _counts_matrix(test_counts, "test_counts")
-    yt = _integer_labels(test_labels, "test_labels")
-    if len(yt) != len(xt):
-        raise _err(f"test_counts has {len(xt)} rows but test_labels has {len(yt)} entries")
-    if xt.shape[1] != n_features:
-        raise _err(f"test_counts has {xt.shape[1]} channels, train_counts has {n_features}")
-    return xt, yt
+    scaler, lr = model[1], model[2]
+    return LinearBaseline(mean=scaler.mean_.copy(), scale=scaler.scale_.copy(), coef=lr.coef_.copy(),
+                          intercept=lr.intercept_.copy(), classes=lr.classes_.copy())
 
 
 def logistic_baseline(train_counts, train_labels, test_counts, test_labels, seed: int = 0) -> float:
-    """Test accuracy of a logistic regression on per-channel spike counts (the non-spiking baseline).
-
-    Counts ``(n_samples, n_channels)`` go through ``log1p`` and per-channel standardisation
-    (fitted on the training set), then scikit-learn's ``LogisticRegression`` (lbfgs, L2, C = 1,
-    multinomial for k > 2 classes, ``random_state=seed``).
-    """
-    model = _fit_logistic(train_counts, train_labels, seed)
-    xt, yt = _test_matrix(test_counts, test_labels, model.n_features_in_)
-    return accuracy(model.predict(xt), yt)
+    """Test accuracy of :func:`fit_baseline`'s model (the non-spiking baseline of a classification task)."""
+    return accuracy(fit_baseline(train_counts, train_labels, seed).predict(test_counts), test_labels)
 
 
 def logistic_baseline_scores(train_counts, train_labels, test_counts, seed: int = 0) -> np.ndarray:
-    """Like :func:`logistic_baseline` for binary labels, returning the test probability of class 1 (for AUROC)."""
-    model = _fit_logistic(train_counts, _binary(train_labels, "train_labels").astype(np.int64), seed)
-    xt = _counts_matrix(test_counts, "test_counts")
-    if xt.shape[1] != model.n_features_in_:
-        raise _err(f"test_counts has {xt.shape[1]} channels, train_counts has {model.n_features_in_}")
-    return model.predict_proba(xt)[:, 1]
+    """Binary labels: the test probability of class 1 under :func:`fit_baseline`'s model (for AUROC)."""
+    return fit_baseline(train_counts, _binary(train_labels, "train_labels"), seed).proba(test_counts)
+
+
+def rate_predictions(output_spikes: np.ndarray) -> np.ndarray:
+    """Class per sample from ``(samples, T, classes)`` output spikes: the neuron with most spikes.
+
+    Ties (several neurons share the top count, including a silent output) give ``-1``: no decision,
+    scored as wrong. (``SimulationResult.predictions`` picks the lowest index instead.)
+    """
+    out = np.asarray(output_spikes)
+    if out.ndim != 3:
+        raise _err(f"output spikes must be (samples, timesteps, outputs), got shape {out.shape}")
+    counts = out.sum(axis=1, dtype=np.int64)
+    best = counts.max(axis=1, keepdims=True)
+    winners = (counts == best).sum(axis=1)
+    return np.where(winners == 1, counts.argmax(axis=1), -1)
 
 
 # ---- ranking metrics -----------------------------------------------------------------------------
 
 
-def _average_ranks(x: np.ndarray) -> np.ndarray:
-    """1-based ranks of ``x`` with ties given the average of the ranks they span."""
-    order = np.argsort(x, kind="mergesort")
-    xs = x[order]
-    starts = np.flatnonzero(np.r_[True, xs[1:] != xs[:-1]])
-    ends = np.r_[starts[1:], len(xs)]
-    avg = (starts + ends + 1) / 2.0  # mean of ranks starts+1 .. ends
-    ranks = np.empty(len(x))
-    ranks[order] = np.repeat(avg, ends - starts)
-    return ranks
-
-
 def auroc(scores, labels) -> float:
-    """Area under the ROC curve, exact: the Mann-Whitney U statistic with average ranks for ties.
+    """Area under the ROC curve (``sklearn.metrics.roc_auc_score``): P(score of a random positive >
+    score of a random negative) + 0.5 P(equal). Needs both classes."""
+    from sklearn.metrics import roc_auc_score
 
-    Equals P(score of a random positive > score of a random negative) + 0.5 P(equal). Needs both classes.
-    """
     s, y = _scores_labels(scores, labels)
     n_pos = int(y.sum())
     n_neg = len(y) - n_pos
     if n_pos == 0 or n_neg == 0:
         raise _err(f"AUROC needs both classes; labels hold {n_pos} positive and {n_neg} negative")
-    r = _average_ranks(s)
-    u = r[y].sum() - n_pos * (n_pos + 1) / 2.0
-    return float(u / (n_pos * n_neg))
+    return float(roc_auc_score(y, s))
 
 
 def _sorted_curve(s: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -214,19 +257,15 @@ def _sorted_curve(s: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray,
 
 
 def auprc(scores, labels) -> float:
-    """Average precision: sum over distinct thresholds of (recall step) x precision (no interpolation).
+    """Average precision (``sklearn.metrics.average_precision_score``): the sum over distinct
+    thresholds of (recall step) x precision, the step-wise area under the precision-recall curve
+    without interpolation. Needs at least one positive."""
+    from sklearn.metrics import average_precision_score
 
-    The step-wise area under the precision-recall curve, as ``sklearn.metrics.average_precision_score``.
-    Needs at least one positive.
-    """
     s, y = _scores_labels(scores, labels)
-    n_pos = int(y.sum())
-    if n_pos == 0:
+    if not y.any():
         raise _err("AUPRC needs at least one positive label; labels are all negative")
-    _, tp, fp = _sorted_curve(s, y)
-    precision = tp / (tp + fp)
-    recall = tp / n_pos
-    return float(np.sum(np.diff(recall, prepend=0.0) * precision))
+    return float(average_precision_score(y, s))
 
 
 def _threshold(threshold) -> float:
@@ -371,6 +410,7 @@ def detection_latency(score_times_s, scores, beat_times_s, threshold: float, win
 
 
 __all__ = [
-    "MetricInputError", "ChanceLevel", "DetectionLatency", "accuracy", "chance_level", "logistic_baseline",
-    "logistic_baseline_scores", "auroc", "auprc", "f1_at", "choose_threshold", "detection_latency",
+    "MetricInputError", "ChanceLevel", "DetectionLatency", "LinearBaseline", "accuracy", "chance_level",
+    "fit_baseline", "logistic_baseline", "logistic_baseline_scores", "rate_predictions", "auroc", "auprc", "f1_at",
+    "choose_threshold", "detection_latency",
 ]

@@ -5,6 +5,10 @@ Data. Real: ``--data-dir DIR`` with ``DIR/SHD/shd_train.h5`` and ``shd_test.h5``
 formant-like spectro-temporal trajectories over 700 channels, 12 speakers, speakers 4 and 5 only
 in test), 4,000 train and 1,000 test samples.
 
+Provenance (:func:`detect_shd`): ``real-full`` needs both split files, and the loaded split's md5
+is the published one or its ``len(labels)`` is a published count (train **8,156** or 8,332; test
+**2,264** or 2,088: the sources disagree, datasets.md §1.2); anything else real is ``real-sample``.
+
 Binning. **700 input channels** (the cochlea model's units); **10 ms steps, 140 steps** (1.4 s,
 the longest SHD utterance; later spikes are dropped; several spikes of one channel in one step
 make one spike). Float16 times are upcast before binning (the reader does it).
@@ -16,101 +20,95 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
-from spikebench.core import SpikeTrain
-
 from . import data as D
-from .base import ShippedNetworkWorkload, WorkloadData
-from .nmnist import ClassificationMixin
-from .training import LayerSpec, TrainConfig
+from .base import RawSplit
+from .classification import ClassificationWorkload
+from .train_config import LayerSpec, TrainConfig
 
 DEFAULT_DATA = {"n_train": 4000, "n_test": 1000}
 
+#: SHD samples per split: current compneuro.net page, and the older README / norse docstring.
+SHD_FULL_COUNTS = {"train": (8_156, 8_332), "test": (2_264, 2_088)}
+#: md5 of the uncompressed SHD files (norse 1.1.0 ``norse/dataset/spiking_heidelberg.py``; datasets.md §1.2).
+SHD_MD5 = {"train": "8e9877c85f29a28dd353ea6a54402667", "test": "207ad1295a0ab611e22d1734989c254e"}
 
-class ShdWorkload(ClassificationMixin, ShippedNetworkWorkload):
+
+def shd_file(folder: Path, split: str) -> Path | None:
+    """``folder/shd_<split>.h5`` (or ``.h5.gz``, ``.h5.zip``), the first that exists, else None."""
+    for ext in (".h5", ".h5.gz", ".h5.zip"):
+        p = folder / f"shd_{split}{ext}"
+        if p.is_file():
+            return p
+    return None
+
+
+def detect_shd(folder: Path, split: str, n_samples: int | None = None) -> D.DataSource:
+    """Provenance of an SHD folder; ``n_samples`` is ``len(labels)`` of the loaded ``split`` when known."""
+    m = D.generator_manifest(folder)
+    if m is not None:
+        return D.manifest_source(folder, m)
+    files = {s: shd_file(folder, s) for s in ("train", "test")}
+    counts = {"present": sorted(s for s, p in files.items() if p is not None)}
+    if n_samples is not None:
+        counts[split] = int(n_samples)
+    p = files.get(split)
+    md5_ok = p is not None and p.suffix == ".h5" and D.file_digest(p, "md5") == SHD_MD5[split]
+    count_ok = n_samples is not None and int(n_samples) in SHD_FULL_COUNTS[split]
+    if all(files.values()) and (md5_ok or count_ok):
+        how = "published md5" if md5_ok else f"published sample count {n_samples:,}"
+        return D.DataSource(path=folder, provenance="real-full", description=f"SHD, {split} split matches the {how}",
+                            details={"counts": counts, "verified": True, "md5_match": md5_ok})
+    return D.DataSource(path=folder, provenance="real-sample",
+                        description=f"SHD-format files, not the complete published set ({counts})",
+                        details={"counts": counts, "verified": False})
+
+
+class ShdWorkload(ClassificationWorkload):
     """SHD classification; see the module docstring."""
 
     name = "shd"
-    task = "classification"
+    subdir = "SHD"
+    where_files = "shd_train.h5 and shd_test.h5 (.h5.gz accepted) from the Zenke lab / compneuro.net SHD page"
     n_classes = 20
     n_channels = 700
     timestep_s = 10e-3
     timesteps = 140
     readout = "20 outputs; class = most output spikes (ties: no decision)"
     default_data = DEFAULT_DATA
+    generator_module = "synth_shd"
 
-    def _file(self, split: str, *, data_dir=None, require_real: bool = False, seed: int = 0) -> tuple[Path, D.DataSource | None]:
-        if split not in ("train", "test"):
-            raise D.DataUnavailableError(f"unknown split {split!r}; use 'train' or 'test'")
-        root = D.data_root(data_dir)
-        D.require_data_root(self.name, root, require_real)
-        if root is None:
-            from .synth_shd import GENERATOR, GENERATOR_VERSION, generate_shd
+    def _generate(self, tmp: Path, part: str, params: dict, seed: int) -> dict:
+        """Write only ``shd_<part>.h5`` (samples of a split do not depend on the other split's size)."""
+        from .synth_shd import generate_shd
 
-            n = int(self.data_params[f"n_{split}"])
-            src = D.synthetic_source(
-                self.name, split, lambda tmp: _generate_split(generate_shd, tmp, split, n, int(seed)),
-                generator=GENERATOR, version=GENERATOR_VERSION, seed=seed, params={"split": split, "n": n},
-                variant=self.data_params != DEFAULT_DATA and self.data_params, description=f"{n} {split} samples")
-            return src.path / f"shd_{split}.h5", src
-        folder = D.workload_folder(self.name, root, lambda p: D.shd_file(p, "train") is not None
-                                   or D.shd_file(p, "test") is not None)
-        path = D.shd_file(folder, split)
-        if path is None:
-            raise D.DataUnavailableError(f"{folder}: no shd_{split}.h5 (.h5.gz, .h5.zip); {D.where_to_put(self.name)}")
-        if require_real and D.generator_manifest(folder) is not None:
-            D.refuse_synthetic(self.name, D.detect_shd(folder, split))
-        return path, None
+        n = params["n"]
+        m = generate_shd(tmp, n_train=n if part == "train" else 0, n_test=n if part == "test" else 0, seed=seed)
+        (tmp / f"shd_{'test' if part == 'train' else 'train'}.h5").unlink(missing_ok=True)
+        return m
 
-    def source(self, split: str, *, data_dir=None, require_real: bool = False, seed: int = 0,
-               n_samples: int | None = None) -> D.DataSource:
-        path, src = self._file(split, data_dir=data_dir, require_real=require_real, seed=seed)
-        if src is None:
-            src = D.detect_shd(path.parent, split, n_samples)
-        if require_real:
-            D.refuse_synthetic(self.name, src)
-        return src
+    def holds_files(self, folder: Path) -> bool:
+        return shd_file(folder, "train") is not None or shd_file(folder, "test") is not None
 
-    def load(self, split: str, *, data_dir: Path | None = None, require_real: bool = False,
-             limit: int | None = None, seed: int = 0) -> WorkloadData:
-        """One split as binned spikes, labels and provenance.
+    def detect(self, folder: Path, split: str) -> D.DataSource:
+        if shd_file(folder, split) is None:
+            raise D.DataUnavailableError(f"{folder}: no shd_{split}.h5 (.h5.gz, .h5.zip); {self.where_to_put()}")
+        return detect_shd(folder, split)
 
-        ``data_dir`` (else ``$SPIKEBENCH_DATA``) points at real files; without it the offline data of
-        generator seed ``seed`` is used (0: the data the shipped network was trained and scored on;
-        another seed generates another data set into the cache). ``limit`` keeps a ``seed``-drawn
-        random subset of that many samples, in file order. ``require_real`` refuses synthetic data.
-        """
+    def _read(self, src: D.DataSource, split: str, limit: int | None, seed: int) -> RawSplit:
         from .shd_format import read_shd
 
-        path, src = self._file(split, data_dir=data_dir, require_real=require_real, seed=seed)
+        path = shd_file(src.path, split) or src.path / f"shd_{split}.h5"
         data = read_shd(path)
-        if src is None:
-            src = D.detect_shd(path.parent, split, len(data))
-        if require_real:
-            D.refuse_synthetic(self.name, src)
-        if len(data) == 0:
-            raise D.DataUnavailableError(f"{path}: the SHD {split} split holds no samples")
+        if src.provenance == "real-sample":  # a published len(labels) makes it real-full
+            src = detect_shd(src.path, split, len(data))
         idx = D.subset_indices(len(data), limit, seed)
-        spikes = SpikeTrain.from_events([(data.times_s(int(i)), data.units_of(int(i))) for i in idx],
-                                        n=self.n_channels, timesteps=self.timesteps, timestep_s=self.timestep_s)
-        return WorkloadData(spikes=spikes, labels=data.labels[idx].astype(np.int64), provenance=src.provenance,
-                            source=f"{src.provenance}: {src.description} at {path} ({split}, {len(idx)} of {len(data)})",
-                            extra={"split": split, "speaker": None if data.speaker is None else data.speaker[idx],
-                                   "origin": {"data_dir": None if data_dir is None else str(data_dir),
-                                              "seed": int(seed), "source_path": str(path.parent)}})
+        return RawSplit(events=[(data.times_s(int(i)), data.units_of(int(i))) for i in idx], labels=data.labels[idx],
+                        total=len(data), where=path, source=src,
+                        extra={"speaker": None if data.speaker is None else data.speaker[idx]})
 
     def train_config(self) -> TrainConfig:
         return TrainConfig(layers=(LayerSpec(n_out=128, recurrent=True, beta=(0.8, 0.98)), LayerSpec(n_out=20, beta=0.9)),
                            epochs=8, batch_size=64, lr=2e-3, init_gain=(1.0, 1.0), surrogate_slope=10.0)
 
 
-def _generate_split(generate_shd, tmp: Path, split: str, n: int, seed: int) -> dict:
-    """Write only ``shd_<split>.h5`` (samples of a split do not depend on the other split's size)."""
-    m = generate_shd(tmp, n_train=n if split == "train" else 0, n_test=n if split == "test" else 0, seed=seed)
-    other = tmp / f"shd_{'test' if split == 'train' else 'train'}.h5"
-    other.unlink(missing_ok=True)
-    return m
-
-
-__all__ = ["ShdWorkload", "DEFAULT_DATA"]
+__all__ = ["ShdWorkload", "DEFAULT_DATA", "SHD_FULL_COUNTS", "SHD_MD5", "shd_file", "detect_shd"]

@@ -1,4 +1,4 @@
-"""Synthetic MIT-BIH-format ECG with labelled anomalous beats, and per-beat event samples for an SNN.
+"""Synthetic MIT-BIH-format ECG with labelled anomalous beats: the offline generator of the ECG workload.
 
 SYNTHETIC data: learnable by construction, never comparable to published MIT-BIH results
 (``../shared/reference/datasets.md`` §4). Every record is written as a real WFDB triple through
@@ -59,18 +59,8 @@ bytes are identical across runs and machines with the same numpy (a changed nump
 would change them: the golden sha256 in the tests then needs an update together with
 ``GENERATOR_VERSION``).
 
-Per-beat samples for the SNN (:func:`beat_samples`)
---------------------------------------------------
-Each record (synthetic or real) is encoded once, whole, by delta modulation
-(:func:`~spikebench.workloads.wfdb_format.level_crossing_events`, with hysteresis) of every lead
-in mV, threshold ``threshold_mv`` (default 0.05 mV = 10 adu). Channel layout: lead ``k`` emits UP on
-channel ``2k`` and DOWN on ``2k + 1`` (MIT-BIH: 0 MLII-UP, 1 MLII-DOWN, 2 V5-UP, 3 V5-DOWN). Every
-beat annotation whose window ``[r - pre_s, r + post_s)`` (default 1.0 s before and 0.5 s after the
-R peak ``r``) lies inside the record becomes one sample: its events with times relative to the
-window start (so ``SpikeTrain.from_events(..., t_start_s=0)`` bins them directly), its label
-(anomalous = a beat symbol other than N, L, R, e, j, or, with ``noise_is_anomaly``, a window that
-overlaps a ``~`` noise segment) and its R-peak time. The 1 s before the peak shows the preceding
-beat at heart rates >= 60 bpm, so prematurity is visible to a recurrent network.
+Per-beat event windows for the SNN (level-crossing encoding, beat windows, labels) are made from
+these files by :mod:`spikebench.workloads.ecg_encoding`, as from a real MIT-BIH copy.
 """
 
 from __future__ import annotations
@@ -84,21 +74,10 @@ import numpy as np
 
 from spikebench.core.errors import SpikebenchError, one_line
 from spikebench.core.fileio import atomic_write_text
-from spikebench.core.spikes import SpikeTrain
 
-from .wfdb_format import (
-    ANNOTATION_SYMBOLS,
-    BEAT_SYMBOLS,
-    NORMAL_BEAT_SYMBOLS,
-    Annotations,
-    WfdbRecord,
-    level_crossing_events,
-    make_header,
-    read_annotations,
-    read_record,
-    write_annotations,
-    write_record,
-)
+from .ecg_encoding import in_segments
+from .wfdb_annotations import ANNOTATION_SYMBOLS, Annotations, write_annotations
+from .wfdb_format import make_header, write_record
 
 GENERATOR = "spikebench.workloads.synth_ecg"
 GENERATOR_VERSION = "1"
@@ -515,7 +494,7 @@ def write_synth_record(folder: str | Path, rec: SynthRecord, *, seed: int, index
         fname = f"{rec.name}.{ext}"
         files[fname] = hashlib.sha256((folder / fname).read_bytes()).hexdigest()
     sym = np.array(rec.beat_symbol)
-    in_noise = _in_segments(rec.beat_sample, rec.noise_segments[:, :2])
+    in_noise = in_segments(rec.beat_sample, rec.noise_segments[:, :2])
     return {
         "n_samples": int(len(rec.signals)),
         "beats": {s: int((sym == s).sum()) for s in ("N", "V", "A")},
@@ -527,160 +506,7 @@ def write_synth_record(folder: str | Path, rec: SynthRecord, *, seed: int, index
     }
 
 
-def _in_segments(samples: np.ndarray, segs: np.ndarray) -> np.ndarray:
-    """Whether each sample lies in one of the sorted, disjoint ``[start, end)`` segments."""
-    if len(segs) == 0:
-        return np.zeros(len(samples), dtype=bool)
-    j = np.searchsorted(segs[:, 0], samples, side="right") - 1
-    return (j >= 0) & (samples < segs[np.clip(j, 0, None), 1])
-
-
-def read_records_list(folder: str | Path) -> list[str]:
-    """Record names of a split folder, from its ``RECORDS`` file (PhysioNet convention)."""
-    p = Path(folder) / "RECORDS"
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise _err(f"{p}: cannot read the RECORDS list ({exc.strerror or exc})") from None
-    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
-
-
-# ---- per-beat event samples ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True, eq=False)
-class BeatSamples:
-    """Per-beat event windows for an anomaly-scoring SNN.
-
-    ``events[b]`` is ``(times_s, channels)`` with times relative to the window start
-    ``beat_time_s[b] - pre_s`` (channels: lead ``k`` UP = ``2k``, DOWN = ``2k + 1``); ``label``
-    is True for an anomalous beat; ``symbol`` the beat's annotation symbol; ``noisy`` whether the
-    window overlaps a ``~`` noise segment; ``record`` the record name of each beat.
-    """
-
-    events: tuple[tuple[np.ndarray, np.ndarray], ...]
-    label: np.ndarray
-    beat_time_s: np.ndarray
-    symbol: tuple[str, ...]
-    noisy: np.ndarray
-    record: tuple[str, ...]
-    n_channels: int
-    pre_s: float
-    post_s: float
-    threshold_mv: float
-
-    def __len__(self) -> int:
-        return len(self.label)
-
-    @property
-    def window_s(self) -> float:
-        return self.pre_s + self.post_s
-
-    def timesteps(self, timestep_s: float) -> int:
-        return int(round(self.window_s / timestep_s))
-
-    def spike_train(self, timestep_s: float = 1e-3) -> SpikeTrain:
-        """Bin into a ``(B, T, n_channels)`` :class:`SpikeTrain` (T = window / timestep_s)."""
-        return SpikeTrain.from_events(self.events, n=self.n_channels, timesteps=self.timesteps(timestep_s),
-                                      timestep_s=timestep_s)
-
-    def step_times_s(self, timestep_s: float = 1e-3) -> np.ndarray:
-        """``(B, T)`` absolute time at the end of each step (when a score read there is known)."""
-        steps = (np.arange(self.timesteps(timestep_s)) + 1) * timestep_s
-        return (self.beat_time_s - self.pre_s)[:, None] + steps[None, :]
-
-    def counts(self, n_bins: int = 1) -> np.ndarray:
-        """``(B, n_channels * n_bins)`` event counts per channel in ``n_bins`` equal sub-windows."""
-        out = np.zeros((len(self), self.n_channels * n_bins), dtype=np.int64)
-        for b, (ts, ch) in enumerate(self.events):
-            k = np.minimum((ts / self.window_s * n_bins).astype(np.int64), n_bins - 1)
-            out[b] = np.bincount(ch * n_bins + k, minlength=self.n_channels * n_bins)
-        return out
-
-
-def noise_segments(ann: Annotations, n_samples: int) -> np.ndarray:
-    """``(k, 2)`` [start, end) sample ranges where a ``~`` annotation marks any signal noisy (subtype != 0)."""
-    segs = []
-    start = None
-    for s, c, sub in zip(ann.sample.tolist(), ann.code.tolist(), ann.subtype.tolist()):
-        if c != NOISE_CODE:
-            continue
-        if sub != 0 and start is None:
-            start = s
-        elif sub == 0 and start is not None:
-            segs.append((start, s))
-            start = None
-    if start is not None:
-        segs.append((start, n_samples))
-    return np.array(segs, dtype=np.int64).reshape(-1, 2)
-
-
-def beat_samples(record: WfdbRecord, ann: Annotations, *, name: str = "", pre_s: float = 1.0, post_s: float = 0.5,
-                 threshold_mv: float = 0.05, noise_is_anomaly: bool = True) -> BeatSamples:
-    """Turn a record and its annotations into per-beat event windows, labels and R-peak times.
-
-    The whole record is delta-modulated once (per lead, in physical units, hysteresis on), then
-    each beat annotation whose window ``[r - pre_s, r + post_s)`` fits inside the record becomes a
-    sample; beats too close to either end are left out (they are counted by nothing else, so a
-    caller comparing with the ``.atr`` sees the difference in ``len``).
-    """
-    if not (np.isfinite(pre_s) and np.isfinite(post_s) and pre_s >= 0 and post_s > 0):
-        raise _err(f"window needs pre_s >= 0 and post_s > 0, got pre_s={pre_s!r}, post_s={post_s!r}")
-    if not (np.isfinite(threshold_mv) and threshold_mv > 0):
-        raise _err(f"threshold_mv must be positive, got {threshold_mv!r}")
-    fs = record.fs_hz
-    n = len(record.signals)
-    times, chans = level_crossing_events(record.physical(), threshold=threshold_mv, fs_hz=fs)
-    sym = ann.symbols
-    is_beat = np.array([s in BEAT_SYMBOLS for s in sym], dtype=bool)
-    bs = ann.sample[is_beat]
-    bsym = [s for s, k in zip(sym, is_beat) if k]
-    bt = bs / fs
-    fits = (bt - pre_s >= 0) & (bt + post_s <= n / fs)
-    segs = noise_segments(ann, n) / fs
-    lo = np.searchsorted(times, bt - pre_s, side="left")
-    hi = np.searchsorted(times, bt + post_s, side="left")
-    events, labels, noisy, keep_t, keep_sym = [], [], [], [], []
-    for j in np.flatnonzero(fits):
-        w0 = bt[j] - pre_s
-        ev_t = times[lo[j]:hi[j]] - w0
-        events.append((ev_t, chans[lo[j]:hi[j]].copy()))
-        nz = bool(np.any((segs[:, 0] < bt[j] + post_s) & (segs[:, 1] > w0))) if len(segs) else False
-        noisy.append(nz)
-        labels.append(bsym[j] not in NORMAL_BEAT_SYMBOLS or (noise_is_anomaly and nz))
-        keep_t.append(bt[j])
-        keep_sym.append(bsym[j])
-    return BeatSamples(events=tuple(events), label=np.array(labels, dtype=bool), beat_time_s=np.array(keep_t),
-                       symbol=tuple(keep_sym), noisy=np.array(noisy, dtype=bool), record=(name,) * len(labels),
-                       n_channels=2 * record.signals.shape[1], pre_s=float(pre_s), post_s=float(post_s),
-                       threshold_mv=float(threshold_mv))
-
-
-def beat_samples_from_folder(folder: str | Path, *, records: list[str] | None = None, **kw) -> BeatSamples:
-    """:func:`beat_samples` over the records of a folder (its ``RECORDS`` list when present), concatenated."""
-    folder = Path(folder)
-    if records is None:
-        records = read_records_list(folder) if (folder / "RECORDS").is_file() else \
-            sorted(p.stem for p in folder.glob("*.hea"))
-    if not records:
-        raise _err(f"{folder}: no records found")
-    parts = [beat_samples(read_record(folder / r), read_annotations(folder / f"{r}.atr"), name=r, **kw)
-             for r in records]
-    chans = {p.n_channels for p in parts}
-    if len(chans) != 1:
-        raise _err(f"{folder}: records have different numbers of leads ({sorted(chans)} event channels)")
-    first = parts[0]
-    return BeatSamples(events=tuple(e for p in parts for e in p.events),
-                       label=np.concatenate([p.label for p in parts]),
-                       beat_time_s=np.concatenate([p.beat_time_s for p in parts]),
-                       symbol=tuple(s for p in parts for s in p.symbol),
-                       noisy=np.concatenate([p.noisy for p in parts]),
-                       record=tuple(r for p in parts for r in p.record), n_channels=first.n_channels,
-                       pre_s=first.pre_s, post_s=first.post_s, threshold_mv=first.threshold_mv)
-
-
 __all__ = [
-    "GENERATOR", "GENERATOR_VERSION", "FS_HZ", "LEADS", "SPLITS", "EcgGeneratorError", "SynthRecord", "BeatSamples",
+    "GENERATOR", "GENERATOR_VERSION", "FS_HZ", "LEADS", "SPLITS", "EcgGeneratorError", "SynthRecord",
     "record_rng", "synthesize_record", "generate_ecg", "write_synth_record", "record_name", "split_of",
-    "read_records_list", "noise_segments", "beat_samples", "beat_samples_from_folder",
 ]

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from spikebench.core.errors import SpikebenchError
+from spikebench.core.fileio import json_default
 
 #: Output formats of a command whose output is data: a human table, one JSON document, CSV rows.
 FORMATS = ("table", "json", "csv")
@@ -23,7 +24,7 @@ def add_format(parser, formats: tuple[str, ...] = FORMATS) -> None:
 
 def write_json(doc) -> None:
     """One JSON document on stdout (numpy scalars and paths become numbers and strings)."""
-    json.dump(doc, sys.stdout, indent=2, default=_json_default)
+    json.dump(doc, sys.stdout, indent=2, default=json_default)
     print()
 
 
@@ -56,17 +57,3 @@ def positive(value, flag: str) -> None:
     """``None`` or an integer >= 1, else a one-line error naming ``flag``."""
     if value is not None and value < 1:
         raise SpikebenchError(f"{flag} must be >= 1, got {value}")
-
-
-def _json_default(o):
-    import numpy as np
-
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")

@@ -1,4 +1,5 @@
-"""Atomic file writes: a reader never sees a half-written results or counts file."""
+"""Atomic file writes (a reader never sees a half-written results or counts file) and the JSON encoding
+of numpy values."""
 
 from __future__ import annotations
 
@@ -36,3 +37,18 @@ def atomic_write_bytes(path, data: bytes) -> None:
 
 def atomic_write_text(path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def json_default(o):
+    """``json.dump(..., default=json_default)``: numpy scalars and arrays as numbers and lists, paths as text."""
+    import numpy as np
+
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")

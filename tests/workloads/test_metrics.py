@@ -103,6 +103,29 @@ def test_logistic_baseline_separable_and_multiclass():
     assert p.shape == (60,) and M.auroc(p, yb[1::2]) == 1.0
 
 
+def test_one_baseline_record_matches_the_sklearn_pipeline_and_survives_npz(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    rng = np.random.default_rng(3)
+    y = (rng.random(200) < 0.3).astype(np.int64)
+    counts = rng.poisson(3.0, size=(200, 8)) + 4 * y[:, None] * (np.arange(8) < 2)
+    b = M.fit_baseline(counts[:150], y[:150], seed=0)
+    ref = make_pipeline(FunctionTransformer(np.log1p), StandardScaler(), LogisticRegression(max_iter=2000, random_state=0))
+    ref.fit(counts[:150].astype(np.float64), y[:150])
+    assert np.array_equal(b.predict(counts[150:]), ref.predict(counts[150:].astype(np.float64)))
+    assert np.array_equal(b.proba(counts[150:]), ref.predict_proba(counts[150:].astype(np.float64))[:, 1])
+    assert np.array_equal(np.argsort(b.score(counts[150:]), kind="stable"),
+                          np.argsort(ref.decision_function(counts[150:].astype(np.float64)), kind="stable"))
+    assert np.array_equal(M.logistic_baseline_scores(counts[:150], y[:150], counts[150:]), b.proba(counts[150:]))
+    b.save(tmp_path / "b.npz")
+    again = M.LinearBaseline.load(tmp_path / "b.npz")
+    assert np.array_equal(again.score(counts), b.score(counts)) and np.array_equal(again.classes, b.classes)
+    with pytest.raises(M.MetricInputError, match="channels"):
+        b.predict(counts[:, :3])
+
+
 # ---- scikit-learn cross-checks -----------------------------------------------------------------
 
 

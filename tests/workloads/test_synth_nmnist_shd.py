@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import FIXTURES
 from spikebench.workloads import synth_nmnist as sn
 from spikebench.workloads import synth_shd as ss
 from spikebench.workloads.nmnist_format import SENSOR_SIZE, read_nmnist_file, read_split
 from spikebench.workloads.shd_format import read_shd
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 NMNIST_FIXTURE = FIXTURES / "nmnist" / "sample_nmnist.bin"
 
 # Pinned on generator version 1 (recompute only with a deliberate version bump).

@@ -1,5 +1,9 @@
-"""Training the reference networks (snnTorch, surrogate gradients, CPU), 8-bit quantisation, and
-the torch-free helpers the workloads share (shipped networks, baselines, metric notes).
+"""Training the workloads' reference networks (snnTorch, surrogate gradients, CPU), 8-bit
+quantisation, and evaluation through the ``sparse-cpu`` backend: ``spikebench train``.
+
+This lives upstairs (it needs torch, snnTorch and a backend); the workloads keep their recipe as
+data (``workload.train_config()``, a :class:`~spikebench.workloads.train_config.TrainConfig`) and
+score output spikes (``workload.evaluate``) without simulating anything themselves.
 
 Recipe (every workload; the architecture and hyper-parameters are the workload's
 :class:`TrainConfig`):
@@ -20,9 +24,10 @@ Recipe (every workload; the architecture and hyper-parameters are the workload's
    ``max|w|`` in range), biases to the same grid (16-bit range). On that dyadic grid every float32
    sum is exact in any order, so the ``sparse-cpu`` and ``snntorch`` backends give identical spikes.
    Layers carry ``weight_bits=8``.
-4. The quantised network is evaluated with ``spikebench.simulate(..., backend="sparse-cpu")`` on the
-   held-out split and scored by the workload; for the anomaly task the decision threshold is
-   chosen on the **train** split (max F1) and stored in the metadata.
+4. The quantised network is simulated with ``spikebench.simulate(..., backend="sparse-cpu")`` on
+   the train and held-out splits and its output spikes scored by ``workload.evaluate``; for the
+   anomaly task the decision threshold is chosen on the **train** split (max F1) and stored in the
+   metadata.
 5. Saved as ``<out>/<workload>.nir`` (``Network.to_nir``) plus ``<out>/<workload>.json``.
 
 Determinism: ``torch.manual_seed(seed)``, ``torch.use_deterministic_algorithms(True)``, a fixed
@@ -32,189 +37,26 @@ functions that need them.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from spikebench.core import Layer, Network, SpikeTrain
-from spikebench.core.errors import SpikebenchError, UnknownNameError, one_line
+from spikebench.core.errors import SpikebenchError
+from spikebench.core.fileio import atomic_write_text, json_default
+from spikebench.workloads.base import WorkloadData, provenance_note
+from spikebench.workloads.data import cache_root
+from spikebench.workloads.train_config import LayerSpec, TrainConfig
 
-NETWORKS_DIR = Path(__file__).resolve().parent / "networks"
 METADATA_SCHEMA = "spikebench.reference-network/1"
-SYNTHETIC_NOTE = ("SYNTHETIC data: results must never be presented as comparable to published numbers "
-                  "on the real dataset (datasets reference section 4)")
 
 
 class TrainingError(SpikebenchError):
     """Training cannot run (bad configuration, missing split, unusable data)."""
-
-
-# ---- notes, shipped networks ----------------------------------------------------------------------
-
-
-def provenance_note(provenance: str, extra: str = "") -> str:
-    """The note every Metric carries: the data provenance first, the synthetic warning when it applies."""
-    parts = [f"data: {provenance}"]
-    if provenance == "synthetic":
-        parts.append(SYNTHETIC_NOTE)
-    elif provenance == "real-sample":
-        parts.append("real data, but a subset: not comparable to published full-dataset numbers")
-    if extra:
-        parts.append(extra)
-    return "; ".join(parts)
-
-
-def shipped_paths(workload: str) -> tuple[Path, Path]:
-    return NETWORKS_DIR / f"{workload}.nir", NETWORKS_DIR / f"{workload}.json"
-
-
-def load_network(nir_path: str | Path) -> Network:
-    """A saved reference network: the NIR graph, with the metadata JSON beside it merged into ``metadata``."""
-    nir_path = Path(nir_path)
-    meta_path = nir_path.with_suffix(".json")
-    if not nir_path.is_file():
-        raise SpikebenchError(one_line(f"{nir_path}: reference network not found; train it with "
-                                       f"'spikebench train {nir_path.stem}'"))
-    net = Network.from_nir(nir_path)
-    meta = dict(net.metadata)
-    if meta_path.is_file():
-        try:
-            meta.update(json.loads(meta_path.read_text(encoding="utf-8")))
-        except ValueError as exc:
-            raise SpikebenchError(one_line(f"{meta_path}: not valid JSON ({exc})")) from None
-    return Network(layers=net.layers, name=net.name, metadata=meta)
-
-
-# ---- rate-coded classification ---------------------------------------------------------------------
-
-
-def rate_predictions(output_spikes: np.ndarray) -> np.ndarray:
-    """Class per sample from ``(samples, T, classes)`` output spikes: the neuron with most spikes.
-
-    Ties (several neurons share the top count, including a silent output) give ``-1``: no decision,
-    scored as wrong. (``SimulationResult.predictions`` picks the lowest index instead.)
-    """
-    out = np.asarray(output_spikes)
-    if out.ndim != 3:
-        raise SpikebenchError(f"output spikes must be (samples, timesteps, outputs), got shape {out.shape}")
-    counts = out.sum(axis=1, dtype=np.int64)
-    best = counts.max(axis=1, keepdims=True)
-    winners = (counts == best).sum(axis=1)
-    return np.where(winners == 1, counts.argmax(axis=1), -1)
-
-
-# ---- logistic baseline, cached -----------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True, eq=False)
-class LinearBaseline:
-    """A fitted ``log1p -> standardise -> logistic regression`` on spike counts, as plain arrays."""
-
-    mean: np.ndarray
-    scale: np.ndarray
-    coef: np.ndarray
-    intercept: np.ndarray
-    classes: np.ndarray
-
-    def decision(self, counts: np.ndarray) -> np.ndarray:
-        z = (np.log1p(np.asarray(counts, dtype=np.float64)) - self.mean) / self.scale
-        return z @ self.coef.T + self.intercept
-
-    def predict(self, counts: np.ndarray) -> np.ndarray:
-        d = self.decision(counts)
-        if d.shape[1] == 1:
-            return self.classes[(d[:, 0] > 0).astype(np.int64)]
-        return self.classes[d.argmax(axis=1)]
-
-    def score(self, counts: np.ndarray) -> np.ndarray:
-        """Binary task: the decision value of class 1 (monotone in its probability)."""
-        return self.decision(counts)[:, 0]
-
-    def save(self, path: Path) -> None:
-        import io
-
-        from spikebench.core.fileio import atomic_write_bytes
-
-        buf = io.BytesIO()
-        np.savez(buf, **asdict(self))
-        atomic_write_bytes(path, buf.getvalue())
-
-    @classmethod
-    def load(cls, path: Path) -> LinearBaseline:
-        with np.load(path, allow_pickle=False) as z:
-            return cls(**{k: z[k] for k in ("mean", "scale", "coef", "intercept", "classes")})
-
-
-def fit_baseline(train_counts: np.ndarray, train_labels: np.ndarray, seed: int = 0) -> LinearBaseline:
-    """Fit the metrics module's logistic baseline (lbfgs, L2, C = 1) and keep its arrays."""
-    from .metrics import _fit_logistic
-
-    model = _fit_logistic(train_counts, np.asarray(train_labels).astype(np.int64), seed)
-    scaler, lr = model[1], model[2]
-    return LinearBaseline(mean=scaler.mean_.copy(), scale=scaler.scale_.copy(), coef=lr.coef_.copy(),
-                          intercept=lr.intercept_.copy(), classes=lr.classes_.copy())
-
-
-def cached_baseline(cache_file: Path, fit) -> LinearBaseline:
-    """The baseline stored at ``cache_file``, fitting (``fit()``) and storing it the first time."""
-    if cache_file.is_file():
-        try:
-            return LinearBaseline.load(cache_file)
-        except (OSError, ValueError, KeyError):
-            pass
-    model = fit()
-    try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        model.save(cache_file)
-    except (OSError, SpikebenchError):
-        pass  # a read-only cache only costs a refit next time
-    return model
-
-
-def source_key(*parts) -> str:
-    return hashlib.sha256("\0".join(str(p) for p in parts).encode()).hexdigest()[:16]
-
-
-# ---- training configuration ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class LayerSpec:
-    """One layer: width, recurrence and decay. ``beta`` is one value, or ``(low, high)``: per-neuron
-    decays spaced evenly in that range (heterogeneous time constants, fixed, not trained)."""
-
-    n_out: int
-    recurrent: bool = False
-    beta: float | tuple[float, float] = 0.9
-
-    def betas(self) -> np.ndarray:
-        if isinstance(self.beta, tuple | list):
-            return np.linspace(self.beta[0], self.beta[1], self.n_out).astype(np.float32)
-        return np.full(self.n_out, self.beta, dtype=np.float32)
-
-
-@dataclass(frozen=True, kw_only=True)
-class TrainConfig:
-    """Architecture and optimiser settings of one workload's reference network."""
-
-    layers: tuple[LayerSpec, ...]
-    epochs: int = 10
-    batch_size: int = 64
-    lr: float = 2e-3
-    weight_decay: float = 0.0
-    init_gain: tuple[float, ...] = ()  # per layer multiplier of PyTorch's default Linear init
-    class_weighted: bool = False
-    surrogate_slope: float = 25.0
-    cosine: bool = True  # cosine learning-rate decay to 0 over the epochs
-    readout_start: int = 0  # output spikes count from this step on (ECG: the R peak)
-    zero_bias: bool = True  # start biases at 0: with beta near 1 a bias b alone drives the membrane to b / (1 - beta)
-    extra: dict = field(default_factory=dict)
 
 
 def _torch_threads() -> int:
@@ -328,6 +170,15 @@ def to_network(mods, cfg: TrainConfig, *, name: str, quantise: bool = True) -> t
 # ---- the training run --------------------------------------------------------------------------------
 
 
+def evaluate_network(workload, net: Network, *, train: WorkloadData, test: WorkloadData) -> dict:
+    """Simulate ``net`` on both splits (``sparse-cpu``) and let the workload score the output spikes."""
+    from spikebench import simulate
+
+    train_outputs = simulate(net, train.spikes, backend="sparse-cpu").output_spikes
+    test_outputs = simulate(net, test.spikes, backend="sparse-cpu").output_spikes
+    return workload.evaluate(train_outputs, test_outputs, train=train, test=test)
+
+
 def _versions() -> dict:
     import snntorch
     import torch
@@ -413,8 +264,8 @@ def train_workload(workload, *, data_dir: str | Path | None = None, epochs: int 
     net, quant = to_network(mods, cfg, name=f"{workload.name}-reference")
     if diagnose:
         fnet, _ = to_network(mods, cfg, name="float", quantise=False)
-        log(f"  float32 (unquantised) network: {workload.evaluate_trained(fnet, train=train, test=test, seed=data_seed)['value']:.4f}")
-    evaluation = workload.evaluate_trained(net, train=train, test=test, seed=data_seed)
+        log(f"  float32 (unquantised) network: {evaluate_network(workload, fnet, train=train, test=test)['value']:.4f}")
+    evaluation = evaluate_network(workload, net, train=train, test=test)
     meta = {
         "schema": METADATA_SCHEMA,
         "workload": workload.name,
@@ -444,39 +295,15 @@ def train_workload(workload, *, data_dir: str | Path | None = None, epochs: int 
     out.mkdir(parents=True, exist_ok=True)
     net_path = out / f"{workload.name}.nir"
     net.to_nir(net_path)
-    from spikebench.core.fileio import atomic_write_text
-
-    atomic_write_text(out / f"{workload.name}.json", json.dumps(meta, indent=1, sort_keys=True, default=_json_default) + "\n")
+    atomic_write_text(out / f"{workload.name}.json", json.dumps(meta, indent=1, sort_keys=True, default=json_default) + "\n")
     meta["total_time_s"] = round(time.perf_counter() - t_start, 2)
     return meta
 
 
 def _portable(text: str) -> str:
     """A source line without this machine's cache or home folder in it (shipped metadata)."""
-    from .data import cache_root
-
     return text.replace(str(cache_root()), "<cache>").replace(str(Path.home()), "~")
 
 
-def _json_default(o):
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
-def check_name(name: str, known) -> None:
-    if name not in known:
-        raise UnknownNameError(f"unknown workload {name!r}; known: {', '.join(sorted(known))}")
-
-
-__all__ = [
-    "NETWORKS_DIR", "METADATA_SCHEMA", "SYNTHETIC_NOTE", "TrainingError", "provenance_note", "shipped_paths",
-    "load_network", "rate_predictions", "LinearBaseline", "fit_baseline", "cached_baseline", "source_key",
-    "LayerSpec", "TrainConfig", "to_network", "train_workload",
-]
+__all__ = ["METADATA_SCHEMA", "TrainingError", "LayerSpec", "TrainConfig", "to_network", "evaluate_network",
+           "train_workload"]

@@ -1,4 +1,4 @@
-"""Synthetic MIT-BIH-format ECG: generator -> WFDB files -> real reader, determinism, anomalies, beat samples.
+"""Synthetic MIT-BIH-format ECG: generator -> WFDB files -> real reader, determinism, anomalies.
 
 Mechanics only (datasets.md §4): format round trip, determinism, rates and timing of the injected
 beats; no accuracy claims.
@@ -14,11 +14,9 @@ import numpy as np
 import pytest
 
 from spikebench.core.errors import FileFormatError, SpikebenchError
-from spikebench.core.spikes import SpikeTrain
+from spikebench.workloads import ecg_encoding as enc
 from spikebench.workloads import synth_ecg as se
 from spikebench.workloads import wfdb_format as wf
-
-FIXTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures"
 
 # sha256 of s000.hea + s000.dat + s000.atr (concatenated) for generate_ecg(seed=1234, n_records=1,
 # duration_s=20). A deliberate change of the generator updates this and GENERATOR_VERSION together.
@@ -43,7 +41,7 @@ def test_round_trip_reader_returns_generated_signals_and_annotations(small):
     out, man = small
     assert man["splits"] == {"train": ["s000", "s001"], "test": ["s002"]}
     for split, names in man["splits"].items():
-        assert se.read_records_list(out / split) == names
+        assert wf.read_records_list(out / split) == names
         for name in names:
             i = int(name[1:])
             rec = se.synthesize_record(se.record_rng(7, i), name=name, duration_s=60.0, anomaly_rate=0.15,
@@ -135,7 +133,7 @@ def test_beats_annotated_at_r_peaks():
     x = rec.signals[:, 0].astype(np.float64)
     sym = np.array(rec.beat_symbol)
     bs = rec.beat_sample
-    ok = (bs > 60) & (bs < len(x) - 60) & ~se._in_segments(bs, rec.noise_segments[:, :2])
+    ok = (bs > 60) & (bs < len(x) - 60) & ~enc.in_segments(bs, rec.noise_segments[:, :2])
     for k in "NVA":
         sel = ok & (sym == k)
         assert sel.sum() > 5
@@ -155,51 +153,13 @@ def test_noise_bursts_annotated_like_mitdb():
     onsets = ann.subtype[is_noise][0::2]
     ends = ann.subtype[is_noise][1::2]
     assert set(onsets.tolist()) <= {1, 2, 3} and not ends.any()
-    assert np.array_equal(se.noise_segments(ann, len(rec.signals)), segs[:, :2])
+    assert np.array_equal(enc.noise_segments(ann, len(rec.signals)), segs[:, :2])
     # the burst really is there: the affected lead is much rougher inside than outside
     d = np.diff(rec.signals.astype(np.float64), axis=0)
     for s0, s1, mask in segs:
         lead = 0 if mask & 1 else 1
         assert np.std(d[s0 + 40:s1 - 40, lead]) > 1.5 * np.std(d[: 360 * 5, lead]) or \
             np.ptp(rec.signals[s0:s1, lead]) > 60
-
-
-def test_beat_samples_layout_and_labels(small):
-    out, _ = small
-    bs = se.beat_samples_from_folder(out / "train")
-    assert bs.n_channels == 4 and bs.window_s == pytest.approx(1.5)
-    assert len(bs) == len(bs.label) == len(bs.beat_time_s) == len(bs.symbol) == len(bs.noisy) == len(bs.record)
-    assert set(bs.record) == {"s000", "s001"}
-    for ts, ch in bs.events:
-        assert ts.min() >= 0 and ts.max() < bs.window_s
-        assert set(np.unique(ch).tolist()) <= {0, 1, 2, 3}
-        assert np.all(np.diff(ts) >= 0)
-    sym = np.array(bs.symbol)
-    assert np.array_equal(bs.label, np.isin(sym, ["V", "A"]) | bs.noisy)
-    assert bs.noisy.any() and (sym == "V").any() and (sym == "A").any()
-    st = bs.spike_train(timestep_s=2e-3)
-    assert isinstance(st, SpikeTrain)
-    assert (st.timesteps, st.n) == (750, 4) and len(st.sample_ptr) == len(bs) + 1
-    c = bs.counts(3)
-    assert c.shape == (len(bs), 12) and c.sum() == sum(len(t) for t, _ in bs.events)
-    times = bs.step_times_s(2e-3)
-    assert times.shape == (len(bs), 750)
-    assert times[:, -1] == pytest.approx(bs.beat_time_s + bs.post_s)
-    quiet = se.beat_samples_from_folder(out / "train", noise_is_anomaly=False)
-    assert np.array_equal(quiet.label, np.isin(sym, ["V", "A"]))
-
-
-def test_beat_samples_on_real_record_100():
-    base = FIXTURES / "mitdb" / "100"
-    if not base.with_suffix(".hea").is_file():
-        pytest.skip(f"shared fixture missing: {base}.hea")
-    rec = wf.read_record(base)
-    ann = wf.read_annotations(FIXTURES / "mitdb" / "100.atr")
-    bs = se.beat_samples(rec, ann, name="100")
-    beats, anomalous = ann.beats()
-    assert 0 < len(bs) <= len(beats) and len(beats) - len(bs) <= 3  # edge beats only
-    assert bs.label.sum() == anomalous.sum()  # A and V beats of record 100, none at the edges
-    assert sum(len(t) for t, _ in bs.events) > 0
 
 
 def test_bad_arguments(tmp_path):

@@ -1,4 +1,4 @@
-"""Workloads: registry, data locations and provenance, the atomic cache, shipped networks, `spikebench train`.
+"""Workloads: registry, data locations and provenance, the atomic cache, shipped networks.
 
 Fast by default: small ``limit``s and small offline data in a temporary cache. The shipped-network
 checks use the default offline data (generated once into the user's cache, then reused).
@@ -7,23 +7,20 @@ checks use the default offline data (generated once into the user's cache, then 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from wl_helpers import FIXTURE_SHA256, SMALL_ECG, fixture
 
 import spikebench as sb
-from conftest import FIXTURES
 from spikebench.workloads import WORKLOADS, get_workload
 from spikebench.workloads import data as D
-from spikebench.workloads.base import PROVENANCE_TAGS, Metric
-from spikebench.workloads.training import SYNTHETIC_NOTE, load_network, shipped_paths
-
-SMALL_ECG = {"n_records": 2, "duration_s": 60.0}
+from spikebench.workloads.base import SYNTHETIC_NOTE, Metric, load_network, shipped_paths
+from spikebench.workloads.ecg import MITDB_FIXTURE_SHA256, MITDB_RECORDS, detect_mitdb
+from spikebench.workloads.nmnist import NMNIST_FIXTURE_SHA256, NMNIST_FULL_COUNTS, detect_nmnist
+from spikebench.workloads.shd import detect_shd
 
 
 @pytest.fixture
@@ -147,24 +144,19 @@ def test_interrupted_workload_generation_is_redone(tmp_cache, monkeypatch):
     assert wl.load("test", limit=10).provenance == "synthetic"
 
 
-def _fixture(path: str) -> Path:
-    p = FIXTURES / path
-    if not p.is_file():
-        pytest.skip(f"shared fixture {p} is absent")
-    if D.file_digest(p) != D.FIXTURE_SHA256[p.name]:
-        pytest.skip(f"shared fixture {p} does not match its published sha256")
-    return p
+def test_each_workload_knows_the_published_fixture_checksums():
+    assert {**NMNIST_FIXTURE_SHA256, **MITDB_FIXTURE_SHA256} == {Path(k).name: v for k, v in FIXTURE_SHA256.items()}
 
 
 def test_real_sample_nmnist_from_the_shared_fixture(tmp_path):
-    src = _fixture("nmnist/sample_nmnist.bin")
+    src = fixture("nmnist/sample_nmnist.bin")
     digit = tmp_path / "data" / "N-MNIST" / "Test" / "0"
     digit.mkdir(parents=True)
     shutil.copyfile(src, digit / "00000.bin")
     wl = get_workload("nmnist", with_baseline=False)
     d = wl.load("test", data_dir=tmp_path / "data", require_real=True)
     assert d.provenance == "real-sample" and d.spikes.samples == 1 and d.spikes.n == 2312
-    info = D.detect_nmnist(tmp_path / "data" / "N-MNIST")
+    info = detect_nmnist(tmp_path / "data" / "N-MNIST")
     assert info.details["verified"] is True and info.details["counts"] == {"train": 0, "test": 1}
     out = sb.simulate(wl.reference_network(), d.spikes).output_spikes
     metrics = wl.score(out, d)
@@ -174,14 +166,14 @@ def test_real_sample_nmnist_from_the_shared_fixture(tmp_path):
 
 def test_real_sample_mitdb_record_100(tmp_path):
     for ext in ("hea", "dat", "atr"):
-        src = _fixture(f"mitdb/100.{ext}")
+        src = fixture(f"mitdb/100.{ext}")
         dst = tmp_path / "data" / "mitdb"
         dst.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dst / src.name)
     wl = get_workload("ecg-anomaly", with_baseline=False)
     d = wl.load("test", data_dir=tmp_path / "data", require_real=True, limit=300)  # record 100 is in DS2 (test)
     assert d.provenance == "real-sample" and d.spikes.samples == 300 and d.spikes.n == 4
-    assert D.detect_mitdb(tmp_path / "data" / "mitdb").details["verified"] is True
+    assert detect_mitdb(tmp_path / "data" / "mitdb").details["verified"] is True
     with pytest.raises(sb.SpikebenchError, match="DS1"):
         wl.load("train", data_dir=tmp_path / "data")
 
@@ -191,13 +183,13 @@ def test_real_full_rules_use_published_counts(tmp_path):
     folder.mkdir()
     for s in ("train", "test"):
         (folder / f"shd_{s}.h5").write_bytes(b"stand-in")
-    assert D.detect_shd(folder, "train", 8156).provenance == "real-full"
-    assert D.detect_shd(folder, "test", 2264).provenance == "real-full"
-    assert D.detect_shd(folder, "test", 2088).provenance == "real-full"  # the older published count
-    assert D.detect_shd(folder, "test", 100).provenance == "real-sample"
+    assert detect_shd(folder, "train", 8156).provenance == "real-full"
+    assert detect_shd(folder, "test", 2264).provenance == "real-full"
+    assert detect_shd(folder, "test", 2088).provenance == "real-full"  # the older published count
+    assert detect_shd(folder, "test", 100).provenance == "real-sample"
     (folder / "shd_train.h5").unlink()
-    assert D.detect_shd(folder, "test", 2264).provenance == "real-sample"  # not the complete set
-    assert D.NMNIST_FULL_COUNTS == {"train": 60_000, "test": 10_000} and len(D.MITDB_RECORDS) == 48
+    assert detect_shd(folder, "test", 2264).provenance == "real-sample"  # not the complete set
+    assert NMNIST_FULL_COUNTS == {"train": 60_000, "test": 10_000} and len(MITDB_RECORDS) == 48
 
 
 def test_missing_data_dir_says_where_to_put_files(tmp_path):
@@ -294,50 +286,10 @@ def test_ecg_score_has_all_anomaly_metrics_and_cached_baseline(tmp_cache):
 
 
 def test_classification_ties_count_as_wrong():
-    from spikebench.workloads.training import rate_predictions
+    from spikebench.workloads.metrics import rate_predictions
 
     out = np.zeros((3, 5, 4), dtype=np.uint8)
     out[0, :3, 2] = 1          # clear winner 2
     out[1, :2, 0] = 1
     out[1, :2, 3] = 1          # tie between 0 and 3
     assert rate_predictions(out).tolist() == [2, -1, -1]  # sample 2 is silent: no decision
-
-
-# ---- spikebench train ---------------------------------------------------------------------------------
-
-
-def test_train_cli_tiny_run_writes_valid_files(tmp_path, tmp_cache):
-    env = {**os.environ, D.CACHE_ENV: str(tmp_cache), "PYTHONWARNINGS": "ignore"}
-    out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "spikebench.cli", "train", "ecg-anomaly", "--epochs", "1", "--limit", "64",
-           "--test-limit", "64", "--seed", "1", "--out", str(out)]
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
-    assert r.returncode == 0, r.stderr
-    assert "held-out auroc" in r.stdout and "SYNTHETIC" in r.stdout
-    net = load_network(out / "ecg-anomaly.nir")
-    meta = json.loads((out / "ecg-anomaly.json").read_text())
-    assert net.sizes[0] == 4 and net.sizes[-1] == 2 and all(layer.weight_bits == 8 for layer in net.layers)
-    assert meta["training"]["epochs"] == 1 and meta["training"]["seed"] == 1 and meta["data"]["train_samples"] == 64
-    assert meta["data"]["provenance"] in PROVENANCE_TAGS and "threshold" in net.metadata
-
-
-def test_train_cli_bad_input_exits_2(tmp_path):
-    from spikebench.cli import main
-
-    assert main(["train", "nope"]) == 2
-    assert main(["train", "shd", "--epochs", "0"]) == 2
-
-
-# ---- retraining reproduces the shipped networks -----------------------------------------------------------
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", list(SHIPPED))
-def test_retraining_reproduces_the_shipped_metric(name, tmp_path):
-    """`spikebench train <name>` (seed 0, default epochs) lands within 2 points of the shipped metric."""
-    from spikebench.workloads.training import train_workload
-
-    meta = _shipped_meta(name)
-    got = train_workload(get_workload(name, with_baseline=False), seed=meta["training"]["seed"],
-                         epochs=meta["training"]["epochs"], out_dir=tmp_path, log=lambda *a, **k: None)
-    assert got["value"] == pytest.approx(meta["value"], abs=0.02)

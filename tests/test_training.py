@@ -1,0 +1,98 @@
+"""`spikebench train` (spikebench.training): quantisation, a tiny CLI run, and retraining the shipped networks.
+
+The retraining tests are slow (minutes); they check that the shipped networks in
+``workloads/networks/`` are reproduced bit for bit by ``spikebench train`` with their recorded seed
+and epochs on the default offline data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from spikebench.training import _on_grid, _quantise, evaluate_network, train_workload
+from spikebench.workloads import data as D
+from spikebench.workloads import get_workload
+from spikebench.workloads.base import PROVENANCE_TAGS, load_network, shipped_paths
+
+SHIPPED = ("nmnist", "shd", "ecg-anomaly")
+
+
+def _shipped_meta(name: str) -> dict:
+    nir, js = shipped_paths(name)
+    if not (nir.is_file() and js.is_file()):
+        pytest.fail(f"shipped network {nir} / {js} missing; run 'spikebench train {name} --out workloads/networks'")
+    return json.loads(js.read_text())
+
+
+def test_quantise_to_power_of_two_grid():
+    w = np.array([[0.5, -0.26], [0.01, 0.0]], dtype=np.float32)
+    q, k = _quantise(w)
+    assert k == 7  # 0.5 * 2**7 = 64 <= 127 < 128
+    assert np.array_equal(q * 2.0**k, np.round(w.astype(np.float64) * 2.0**k))
+    assert np.abs(q * 2.0**k).max() <= 127
+    assert _quantise(np.zeros((2, 2)))[1] == 0
+    assert np.array_equal(_on_grid(np.array([0.3, 1e9]), 3), np.array([0.25, 32767 / 8], dtype=np.float32))
+
+
+def test_evaluate_network_matches_scoring_the_shipped_network(tmp_path, monkeypatch):
+    monkeypatch.setenv(D.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.delenv(D.DATA_ENV, raising=False)
+    wl = get_workload("ecg-anomaly", data_params={"n_records": 2, "duration_s": 60.0}, with_baseline=False)
+    train, test = wl.load("train"), wl.load("test")
+    ev = evaluate_network(wl, wl.reference_network(), train=train, test=test)
+    assert ev["metric"] == "auroc" and ev["value"] == ev["metrics"]["auroc"] and "baseline_auroc" in ev["metrics"]
+    import spikebench as sb
+
+    out = sb.simulate(wl.reference_network(), test.spikes).output_spikes
+    got = {m.name: m.value for m in wl.score(out, test, threshold=ev["threshold"])}
+    assert all(ev["metrics"][k] == v for k, v in got.items())
+
+
+def test_train_cli_tiny_run_writes_valid_files(tmp_path):
+    env = {**os.environ, D.CACHE_ENV: str(tmp_path / "cache"), "PYTHONWARNINGS": "ignore"}
+    env.pop(D.DATA_ENV, None)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "spikebench.cli", "train", "ecg-anomaly", "--epochs", "1", "--limit", "64",
+           "--test-limit", "64", "--seed", "1", "--out", str(out)]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "held-out auroc" in r.stdout and "SYNTHETIC" in r.stdout
+    net = load_network(out / "ecg-anomaly.nir")
+    meta = json.loads((out / "ecg-anomaly.json").read_text())
+    assert net.sizes[0] == 4 and net.sizes[-1] == 2 and all(layer.weight_bits == 8 for layer in net.layers)
+    assert meta["training"]["epochs"] == 1 and meta["training"]["seed"] == 1 and meta["data"]["train_samples"] == 64
+    assert meta["data"]["provenance"] in PROVENANCE_TAGS and "threshold" in net.metadata
+
+
+def test_train_cli_bad_input_exits_2():
+    from spikebench.cli import main
+
+    assert main(["train", "nope"]) == 2
+    assert main(["train", "shd", "--epochs", "0"]) == 2
+
+
+# ---- retraining reproduces the shipped networks -----------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SHIPPED)
+def test_retraining_reproduces_the_shipped_network(name, tmp_path):
+    """`spikebench train <name>` (the recorded seed and epochs) gives the shipped weights bit for bit
+    and its held-out metric."""
+    meta = _shipped_meta(name)
+    got = train_workload(get_workload(name, with_baseline=False), seed=meta["training"]["seed"],
+                         epochs=meta["training"]["epochs"], out_dir=tmp_path, log=lambda *a, **k: None)
+    assert got["value"] == pytest.approx(meta["value"], abs=1e-12)  # ranking metrics: scikit-learn, to the ulp
+    shipped, retrained = load_network(shipped_paths(name)[0]), load_network(tmp_path / f"{name}.nir")
+    for a, b in zip(shipped.layers, retrained.layers, strict=True):
+        for field in ("weight", "bias", "recurrent_weight", "recurrent_bias", "beta"):
+            x, y = getattr(a, field), getattr(b, field)
+            assert (x is None and y is None) or np.array_equal(x, y), f"{name}: {a.name}.{field} differs"
+    if "threshold" in meta:
+        assert got["threshold"] == meta["threshold"]
