@@ -8,6 +8,7 @@ from pathlib import Path
 
 from spikebench.core.counts import EventCounts
 from spikebench.core.units import si
+from spikebench.results import REFERENCE_BACKEND
 
 from .judge import infeasibility_message, judge, static_power
 from .records import Choice, ChooseError, Constraints, Stability, TaskScore
@@ -55,7 +56,7 @@ def choose_from_counts(counts: EventCounts, constraints: Constraints, *, chips: 
 def choose_from_workload(workload, constraints: Constraints, *, chips: list[str] | None = None,
                          limit: int | None = None, seed: int = 0, data_dir: str | Path | None = None,
                          metric: str | None = None, draws: int = DEFAULT_DRAWS, strict: bool = True,
-                         backend: str = "sparse-cpu") -> Choice:
+                         backend: str = REFERENCE_BACKEND) -> Choice:
     """Simulate a workload's reference network on its test split and choose for its counts.
 
     ``workload`` is a registry name or an object following :class:`spikebench.workloads.base.Workload`

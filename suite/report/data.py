@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spikebench.core.errors import FileFormatError, SpikebenchError
-from spikebench.results import COLUMNS, ResultsStore
+from spikebench.results import COLUMNS, REFERENCE_BACKEND, ResultsStore
 
-REFERENCE_BACKEND = "sparse-cpu"
 HEADLINE_METRICS = ("accuracy", "auroc")
 
 
