@@ -132,6 +132,11 @@ def test_reset_override_on_a_spikebench_file_is_recorded(tmp_path):
     net = network_from_nir(path, reset="zero")
     assert [lay.reset for lay in net.layers] == ["zero", "zero"]
     assert "overrode" in " ".join(net.metadata["assumptions"])
+    # the method takes the free function's options and gives the same network
+    same = sb.Network.from_nir(path, reset="zero")
+    assert same.metadata == net.metadata and [lay.reset for lay in same.layers] == ["zero", "zero"]
+    with pytest.raises(sb.UnknownNameError, match="unknown reset mode 'never'"):
+        sb.Network.from_nir(path, reset="never")
 
 
 # ---- 4. snnTorch's own NIR exporter ----------------------------------------------------------------
