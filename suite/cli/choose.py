@@ -47,7 +47,7 @@ def register(sub) -> None:
     src = p.add_argument_group("the network's counts (one of)")
     src.add_argument("--workload", help="workload name (shd, nmnist, ecg): simulate its reference network on its test "
                                         "split with sparse-cpu; with --results, which workload of the store")
-    src.add_argument("--counts", help="counts JSON file (spikebench.counts/1) of your own network")
+    src.add_argument("--counts", help="counts JSON file (spikebench.counts/2; /1 files are read too) of your own network")
     src.add_argument("--results", metavar="DIR", help="results store written by `spikebench run --out DIR`")
     con = p.add_argument_group("constraints (each optional)")
     con.add_argument("--max-power-mw", type=float, help="average power budget in mW (see the definition above)")

@@ -27,10 +27,10 @@ QUANTITIES = ("energy_dynamic_j", "energy_static_j", "energy_j", "latency_s")
 
 def register(sub) -> None:
     p = sub.add_parser("estimate", help="estimate energy and latency of a counts file on each chip",
-                       description="Read a counts file (schema spikebench.counts/1) and print, per chip, energy per "
+                       description="Read a counts file (schema spikebench.counts/2; /1 files are read too) and print, per chip, energy per "
                                    "inference (dynamic, static, total; low/nominal/high), latency, cores, chips, "
                                    "feasibility and reasons.")
-    p.add_argument("--counts", required=True, help="counts JSON file (spikebench.counts/1)")
+    p.add_argument("--counts", required=True, help="counts JSON file (spikebench.counts/2; /1 files are read too)")
     p.add_argument("--chips", default="all", help="'all' (default) or a comma-separated list, e.g. loihi,akida")
     add_format(p)
     p.add_argument("--real-time", action="store_true",

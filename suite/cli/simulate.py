@@ -8,7 +8,7 @@ from .common import FORMATS, add_format, check_output_path, write_csv, write_jso
 def register(sub) -> None:
     p = sub.add_parser("simulate", help="simulate a network on input spikes and write event counts",
                        description="Simulate a NIR network on spikes from an .npz file; print a summary and "
-                                   "optionally write the counts file (schema spikebench.counts/1).")
+                                   "optionally write the counts file (schema spikebench.counts/2; /1 files are read too).")
     p.add_argument("--network", required=True, help="network as a NIR file (.nir)")
     p.add_argument("--spikes", required=True,
                    help="input spikes .npz: a dense 'spikes' array (samples, timesteps, n_in) or SpikeTrain.save_npz output")

@@ -4,13 +4,19 @@ Definitions (every backend, and any simulator writing a counts file, must follow
 
 * ``spikes_in``: spikes arriving at the layer from the layer below (or the input), summed over
   samples and steps. Recurrent spikes are not included here.
-* ``synaptic_events``: one presynaptic spike arriving on one synapse whose weight is non-zero.
-  Recurrent synapses count; a recurrent spike is delivered at the next step, so spikes of the last
-  step never reach a recurrent synapse.
+* ``synaptic_events``: one presynaptic spike reaching one target neuron through a non-zero weight.
+  For convolutions and pooling this is the layer's effective (expanded) map
+  (:mod:`spikebench.core.connectivity`): kernel positions falling outside the output map are not
+  events; a max-pooled layer's targets are its pre-pool positions. Recurrent synapses count; a
+  recurrent spike is delivered at the next step, so spikes of the last step never reach a
+  recurrent synapse.
 * ``neuron_updates``: one neuron advanced by one step: ``samples * timesteps * n_out``.
 * ``spikes_out``: spikes the layer's neurons emitted.
 
-The JSON file (``"schema": "spikebench.counts/1"``) is documented in ``README.md``.
+The JSON file (``"schema": "spikebench.counts/2"``) is documented in ``README.md``. Schema /2 adds
+per layer what a chip mapper needs for convolutions (shapes, kernel, stride, padding, dilation,
+groups, pooling, unique weights, neuron model); files of schema /1 (dense layers only) are still
+read, with those fields absent (``None``).
 """
 
 from __future__ import annotations
@@ -24,14 +30,22 @@ import numpy as np
 
 from .errors import FileFormatError, InvalidSpikesError
 
-SCHEMA = "spikebench.counts/1"
+SCHEMA = "spikebench.counts/2"
+SCHEMAS_READ = ("spikebench.counts/1", SCHEMA)
 SCHEMA_PREFIX = "spikebench.counts/"
 _COUNT_FIELDS = ("spikes_in", "synaptic_events", "neuron_updates", "spikes_out")
 _LAYER_REQUIRED = ("n_in", "n_out") + _COUNT_FIELDS
-_LAYER_OPTIONAL = ("name", "kind", "synapses", "fan_in_max", "weight_bits")
+_LAYER_OPTIONAL_V1 = ("name", "kind", "synapses", "fan_in_max", "weight_bits")
+#: schema /2: geometry of conv and pooled layers, unique weights, neuron model
+GEOMETRY_FIELDS = ("in_shape", "out_shape", "kernel", "stride", "padding", "dilation", "groups", "pool", "pool_in")
+_LAYER_OPTIONAL = _LAYER_OPTIONAL_V1 + GEOMETRY_FIELDS + ("weights", "neuron")
 _TOP_REQUIRED = ("schema", "samples", "timesteps", "timestep_s", "layers")
 _TOP_OPTIONAL = ("source",)
-KINDS = ("dense", "recurrent")
+KINDS = ("dense", "recurrent", "conv2d")
+NEURONS = ("lif", "if", "cubalif")
+POOL_KINDS = ("sum", "avg", "max")
+_STATIC = ("name", "kind", "n_in", "n_out", "synapses", "fan_in_max", "weight_bits", *GEOMETRY_FIELDS, "weights",
+           "neuron")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,9 +63,56 @@ class LayerCounts:
     synapses: int | None = None
     fan_in_max: int | None = None
     weight_bits: int | None = None
+    in_shape: tuple[int, ...] | None = None
+    out_shape: tuple[int, ...] | None = None
+    kernel: tuple[int, int] | None = None
+    stride: tuple[int, int] | None = None
+    padding: tuple[int, int] | None = None
+    dilation: tuple[int, int] | None = None
+    groups: int | None = None
+    pool: dict | None = None
+    pool_in: dict | None = None
+    weights: int | None = None
+    neuron: str | None = None
+
+    def __post_init__(self) -> None:
+        for f in ("in_shape", "out_shape", "kernel", "stride", "padding", "dilation"):
+            v = getattr(self, f)
+            if v is not None:
+                object.__setattr__(self, f, tuple(int(x) for x in v))
+        for f in ("pool", "pool_in"):
+            v = getattr(self, f)
+            if v is not None:
+                object.__setattr__(self, f, {"kind": str(v["kind"]), "kernel": [int(x) for x in v["kernel"]],
+                                             "stride": [int(x) for x in (v.get("stride") or v["kernel"])]})
+
+    @property
+    def n_targets(self) -> int:
+        """Targets a spike can reach per layer: the neurons, or the pre-pool positions of a max-pooled conv."""
+        if self.pool is not None and self.pool.get("kind") == "max" and self.kernel is not None and self.in_shape:
+            return _pre_pool_size(self)
+        return self.n_out
 
     def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("name", "kind", *_LAYER_REQUIRED, "synapses", "fan_in_max", "weight_bits")}
+        out = {}
+        for k in ("name", "kind", *_LAYER_REQUIRED, "synapses", "fan_in_max", "weight_bits", *GEOMETRY_FIELDS,
+                  "weights", "neuron"):
+            v = getattr(self, k)
+            out[k] = list(v) if isinstance(v, tuple) else (dict(v) if isinstance(v, dict) else v)
+        return out
+
+
+def _pre_pool_size(layer: LayerCounts) -> int:
+    """Pre-pool positions of a conv layer (C_out x conv output map), from its geometry."""
+    c_in, h, w = layer.in_shape
+    if layer.pool_in is not None:
+        (kh, kw), (sh, sw) = layer.pool_in["kernel"], layer.pool_in["stride"]
+        h, w = (h - kh) // sh + 1, (w - kw) // sw + 1
+    hw = []
+    for n, k, s, p, d in zip((h, w), layer.kernel, layer.stride or (1, 1), layer.padding or (0, 0),
+                             layer.dilation or (1, 1)):
+        hw.append((n + 2 * p - d * (k - 1) - 1) // s + 1)
+    return layer.out_shape[0] * max(hw[0], 0) * max(hw[1], 0) if layer.out_shape else layer.n_out
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -171,15 +232,74 @@ def _whole(value, where: str, origin: str, *, allow_none: bool = False) -> int |
 
 
 
-def _check_fields(obj: dict, required, optional, origin: str, where: str) -> None:
+def _check_fields(obj: dict, required, optional, origin: str, where: str, schema: str = SCHEMA) -> None:
     """Every required field present and no unknown one (a typo must not pass silently)."""
     missing = [k for k in required if k not in obj]
     if missing:
         raise FileFormatError(f"{origin}: {where + ' is missing' if where else 'missing'} field(s) {', '.join(missing)}")
     unknown = sorted(set(obj) - set(required) - set(optional))
     if unknown:
-        raise FileFormatError(f"{origin}: {where + ' has unknown' if where else 'unknown'} field(s) {', '.join(unknown)}; schema {SCHEMA} allows "
+        raise FileFormatError(f"{origin}: {where + ' has unknown' if where else 'unknown'} field(s) {', '.join(unknown)}; schema {schema} allows "
                               f"{', '.join((*required, *optional))}")
+
+def _ints(value, n: int | None, minimum: int, what: str, origin: str):
+    """A list of ``n`` (any if None) whole numbers >= minimum, as a tuple; None stays None."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value or (n is not None and len(value) != n) or any(
+            isinstance(v, bool) or not isinstance(v, int) or v < minimum for v in value):
+        size = f"{n} " if n is not None else ""
+        raise FileFormatError(f"{origin}: {what} must be a list of {size}whole numbers >= {minimum}, got {value!r}")
+    return tuple(value)
+
+
+def _pool(value, what: str, origin: str, kinds=POOL_KINDS):
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"kind", "kernel", "stride"} or "kind" not in value or "kernel" not in value:
+        raise FileFormatError(f"{origin}: {what} must be an object with kind, kernel and stride, got {value!r}")
+    if value["kind"] not in kinds:
+        raise FileFormatError(f"{origin}: {what}.kind must be one of {', '.join(kinds)}, got {value['kind']!r}")
+    kernel = _ints(value["kernel"], 2, 1, f"{what}.kernel", origin)
+    stride = _ints(value.get("stride") or value["kernel"], 2, 1, f"{what}.stride", origin)
+    return {"kind": value["kind"], "kernel": list(kernel), "stride": list(stride)}
+
+
+def _geometry(raw: dict, kind: str, n_in: int, n_out: int, origin: str, where: str) -> dict:
+    """Schema /2 geometry fields, checked against the layer's sizes and kind."""
+    g = {
+        "in_shape": _ints(raw.get("in_shape"), None, 1, f"{where}.in_shape", origin),
+        "out_shape": _ints(raw.get("out_shape"), None, 1, f"{where}.out_shape", origin),
+        "kernel": _ints(raw.get("kernel"), 2, 1, f"{where}.kernel", origin),
+        "stride": _ints(raw.get("stride"), 2, 1, f"{where}.stride", origin),
+        "padding": _ints(raw.get("padding"), 2, 0, f"{where}.padding", origin),
+        "dilation": _ints(raw.get("dilation"), 2, 1, f"{where}.dilation", origin),
+        "groups": _whole(raw.get("groups"), f"{where}.groups", origin, allow_none=True),
+        "pool": _pool(raw.get("pool"), f"{where}.pool", origin),
+        "pool_in": _pool(raw.get("pool_in"), f"{where}.pool_in", origin, kinds=("sum", "avg")),
+        "neuron": raw.get("neuron"),
+    }
+    if g["neuron"] is not None and g["neuron"] not in NEURONS:
+        raise FileFormatError(f"{origin}: {where}.neuron must be one of {', '.join(NEURONS)}, got {g['neuron']!r}")
+    for f, n in (("in_shape", n_in), ("out_shape", n_out)):
+        if g[f] is not None and math.prod(g[f]) != n:
+            raise FileFormatError(f"{origin}: {where}.{f} {list(g[f])} holds {math.prod(g[f])} values but "
+                                  f"{'n_in' if f == 'in_shape' else 'n_out'} is {n}")
+    conv_only = [f for f in ("kernel", "stride", "padding", "dilation", "groups", "pool") if g[f] is not None]
+    if kind == "conv2d":
+        missing = [f for f in ("in_shape", "out_shape", "kernel") if g[f] is None]
+        if missing:
+            raise FileFormatError(f"{origin}: {where} is a conv2d layer but lacks {', '.join(missing)}")
+        if len(g["in_shape"]) != 3 or len(g["out_shape"]) != 3:
+            raise FileFormatError(f"{origin}: {where} (conv2d) needs in_shape and out_shape [C, H, W]")
+        if g["groups"] is not None and (g["groups"] < 1 or g["in_shape"][0] % g["groups"] or g["out_shape"][0] % g["groups"]):
+            raise FileFormatError(f"{origin}: {where}.groups ({g['groups']}) must be >= 1 and divide both channel counts")
+    elif conv_only:
+        raise FileFormatError(f"{origin}: {where} is a {kind} layer but has conv fields {', '.join(conv_only)}")
+    if g["pool_in"] is not None and (g["in_shape"] is None or len(g["in_shape"]) != 3):
+        raise FileFormatError(f"{origin}: {where}.pool_in needs in_shape [C, H, W]")
+    return g
+
 
 def _parse(data, origin: str) -> EventCounts:
     if not isinstance(data, dict):
@@ -187,9 +307,11 @@ def _parse(data, origin: str) -> EventCounts:
     schema = data.get("schema")
     if schema is None:
         raise FileFormatError(f"{origin}: missing field 'schema' (expected {SCHEMA!r})")
-    if schema != SCHEMA:
+    if schema not in SCHEMAS_READ:
         hint = " (a newer spikebench wrote it; upgrade)" if isinstance(schema, str) and schema.startswith(SCHEMA_PREFIX) else ""
-        raise FileFormatError(f"{origin}: unsupported schema {schema!r}; this spikebench reads {SCHEMA!r}{hint}")
+        raise FileFormatError(f"{origin}: unsupported schema {schema!r}; this spikebench reads "
+                              f"{' and '.join(repr(x) for x in SCHEMAS_READ)}{hint}")
+    layer_optional = _LAYER_OPTIONAL if schema == SCHEMA else _LAYER_OPTIONAL_V1
     _check_fields(data, _TOP_REQUIRED, _TOP_OPTIONAL, origin, "")
     samples = _whole(data["samples"], "samples", origin)
     timesteps = _whole(data["timesteps"], "timesteps", origin)
@@ -209,13 +331,16 @@ def _parse(data, origin: str) -> EventCounts:
         where = f"layers[{k}]"
         if not isinstance(raw, dict):
             raise FileFormatError(f"{origin}: {where} must be an object")
-        _check_fields(raw, _LAYER_REQUIRED, _LAYER_OPTIONAL, origin, where)
+        _check_fields(raw, _LAYER_REQUIRED, layer_optional, origin, where, schema)
         vals = {f: _whole(raw[f], f"{where}.{f}", origin) for f in _LAYER_REQUIRED}
-        for f in ("synapses", "fan_in_max", "weight_bits"):
+        for f in ("synapses", "fan_in_max", "weight_bits", "weights"):
             vals[f] = _whole(raw.get(f), f"{where}.{f}", origin, allow_none=True)
         kind = raw.get("kind", "dense")
-        if kind not in KINDS:
-            raise FileFormatError(f"{origin}: {where}.kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        kinds = KINDS if schema == SCHEMA else KINDS[:2]
+        if kind not in kinds:
+            raise FileFormatError(f"{origin}: {where}.kind must be one of {', '.join(kinds)}, got {kind!r}"
+                                  + (" (conv2d needs schema spikebench.counts/2)" if kind == "conv2d" else ""))
+        vals.update(_geometry(raw, kind, vals["n_in"], vals["n_out"], origin, where))
         name = raw.get("name", f"layer{k + 1}")
         if not isinstance(name, str) or not name:
             raise FileFormatError(f"{origin}: {where}.name must be a non-empty string")
@@ -232,7 +357,8 @@ def _parse(data, origin: str) -> EventCounts:
             raise FileFormatError(f"{origin}: {where}.spikes_out ({vals['spikes_out']}) exceeds neuron_updates ({expected_updates})")
         if vals["spikes_in"] > samples * timesteps * n_in:
             raise FileFormatError(f"{origin}: {where}.spikes_in ({vals['spikes_in']}) exceeds samples x timesteps x n_in")
-        bound = vals["spikes_in"] * n_out + (vals["spikes_out"] * n_out if kind == "recurrent" else 0)
+        lc = LayerCounts(name=name, kind=kind, **vals)
+        bound = vals["spikes_in"] * lc.n_targets + (vals["spikes_out"] * n_out if kind == "recurrent" else 0)
         if vals["synaptic_events"] > bound:
             raise FileFormatError(
                 f"{origin}: {where}.synaptic_events ({vals['synaptic_events']}) exceeds spikes x fan-out ({bound})"
@@ -246,11 +372,17 @@ def _parse(data, origin: str) -> EventCounts:
                     f"{origin}: {where}.spikes_in ({vals['spikes_in']}) differs from layers[{k - 1}].spikes_out "
                     f"({prev.spikes_out}); layer k's input is layer k-1's output"
                 )
-        layers.append(LayerCounts(name=name, kind=kind, **vals))
+        layers.append(lc)
     return EventCounts(layers=tuple(layers), samples=samples, timesteps=timesteps, timestep_s=float(ts), source=dict(source))
 
 
 # ---- the one counting rule, shared by every raster-producing backend ------------------------------
+
+def layer_counts(layer, *, profile: dict | None = None, **counts) -> LayerCounts:
+    """A layer's :class:`LayerCounts`: the four counts given, every static field from its profile."""
+    prof = layer.profile() if profile is None else profile
+    return LayerCounts(**{k: v for k, v in prof.items() if k in _STATIC}, **counts)
+
 
 def count_from_activity(
     network,
@@ -282,22 +414,8 @@ def count_from_activity(
         syn = int(pre @ layer.fan_out_nonzero())
         if layer.recurrent:
             syn += int((out - last) @ layer.recurrent_fan_out_nonzero())
-        prof = layer.profile()
-        layers.append(
-            LayerCounts(
-                name=layer.name,
-                kind=layer.kind,
-                n_in=layer.n_in,
-                n_out=layer.n_out,
-                spikes_in=int(pre.sum()),
-                synaptic_events=syn,
-                neuron_updates=samples * timesteps * layer.n_out,
-                spikes_out=int(out.sum()),
-                synapses=prof["synapses"],
-                fan_in_max=prof["fan_in_max"],
-                weight_bits=layer.weight_bits,
-            )
-        )
+        layers.append(layer_counts(layer, spikes_in=int(pre.sum()), synaptic_events=syn,
+                                   neuron_updates=samples * timesteps * layer.n_out, spikes_out=int(out.sum())))
         pre = out
     return EventCounts(layers=tuple(layers), samples=samples, timesteps=timesteps, timestep_s=timestep_s,
                        source=dict(source or {}))

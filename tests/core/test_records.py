@@ -20,7 +20,9 @@ def test_layer_defaults_and_profile():
     np.testing.assert_array_equal(layer.threshold, [1.0, 1.0])
     assert layer.reset == "subtract"
     assert layer.profile() == {"name": "a", "kind": "dense", "n_in": 3, "n_out": 2, "synapses": 3,
-                               "fan_in_max": 2, "weight_bits": 4}
+                               "fan_in_max": 2, "weight_bits": 4, "weights": 3, "neuron": "lif", "in_shape": [3],
+                               "out_shape": [2], "kernel": None, "stride": None, "padding": None, "dilation": None,
+                               "groups": None, "pool": None, "pool_in": None}
     np.testing.assert_array_equal(layer.fan_out_nonzero(), [1, 0, 2])
     with pytest.raises(ValueError):
         layer.weight[0, 0] = 3.0  # records are read-only
@@ -32,6 +34,10 @@ def test_layer_defaults_and_profile():
         ({"weight": np.full((2, 3), np.nan)}, "NaN"),
         ({"weight": np.array([[1.0, np.inf]])}, "infinite"),
         ({"weight": np.ones(3)}, "2-D"),
+        ({"weight": np.ones((2, 1, 3, 3))}, "needs in_shape=(C, H, W)"),
+        ({"weight": np.ones((2, 1, 3, 3)), "in_shape": (2, 5, 5)}, "takes 1 input channels"),
+        ({"weight": np.ones((2, 1, 7, 7)), "in_shape": (1, 5, 5)}, "does not fit"),
+        ({"weight": np.ones((2, 3)), "stride": 2}, "conv2d layers only"),
         ({"weight": np.ones((2, 0))}, "empty"),
         ({"weight": np.ones((2, 3)), "beta": 1.5}, "beta must lie in [0, 1]"),
         ({"weight": np.ones((2, 3)), "beta": [0.5, 0.5, 0.5]}, "beta must be a scalar or a vector of 2"),
@@ -230,12 +236,16 @@ def _mutate(path, value):
         (("layers", 0, "synaptic_events"), True, "whole number"),
         (("layers", 1, "spikes_in"), KeyError, "layers[1] is missing field(s) spikes_in"),
         (("samples",), KeyError, "missing field(s) samples"),
-        (("schema",), "spikebench.counts/2", "unsupported schema 'spikebench.counts/2'"),
+        (("schema",), "spikebench.counts/3", "unsupported schema 'spikebench.counts/3'"),
         (("schema",), KeyError, "missing field 'schema'"),
         (("timestep_s",), 0, "timestep_s must be a positive number"),
         (("layers", 0, "neuron_updates"), 61, "samples x timesteps x n_out = 60"),
         (("layers", 1, "spikes_in"), 8, "differs from layers[0].spikes_out"),
         (("layers", 0, "kind"), "conv", "kind must be one of"),
+        (("layers", 0, "in_shape"), [2, 3], "in_shape [2, 3] holds 6 values but n_in is 4"),
+        (("layers", 0, "kernel"), [3, 3], "is a recurrent layer but has conv fields kernel"),
+        (("layers", 0, "neuron"), "izhikevich", "neuron must be one of"),
+        (("layers", 0, "pool_in"), {"kind": "max", "kernel": [2, 2]}, "pool_in.kind must be one of sum, avg"),
         (("layers", 0, "synaptic_event"), 3, "unknown field(s) synaptic_event"),
         (("extra",), 1, "unknown field(s) extra"),
         (("layers", 0, "synaptic_events"), 10**6, "exceeds spikes x fan-out"),
