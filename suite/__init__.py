@@ -8,9 +8,12 @@ Quick start::
     spikes = sb.random_spikes(samples=8, timesteps=300, n_in=2312, density=0.005, seed=1)
     result = sb.simulate(net, spikes, backend="sparse-cpu")
     print(result.counts.synaptic_events, result.wall_time_s)
+
+    # your own network (snnTorch module, NIR file or graph, or Network) on a standard workload:
+    frame = sb.benchmark(my_snntorch_model, workload="nmnist", backends=["sparse-cpu"], chips="all")
 """
 
-from .api import simulate
+from .api import benchmark, simulate
 from .backends import BACKENDS, SimulationResult
 from .core import (
     COUNTS_SCHEMA,
@@ -31,7 +34,7 @@ from .core import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "simulate", "BACKENDS", "SimulationResult", "COUNTS_SCHEMA", "EventCounts", "LayerCounts", "Layer", "Network",
+    "simulate", "benchmark", "BACKENDS", "SimulationResult", "COUNTS_SCHEMA", "EventCounts", "LayerCounts", "Layer", "Network",
     "SpikeTrain", "random_spikes", "SpikebenchError", "InvalidNetworkError", "InvalidSpikesError",
     "UnknownNameError", "FileFormatError", "BackendUnavailableError", "__version__",
 ]

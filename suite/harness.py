@@ -1,9 +1,11 @@
-"""The one loop: workload -> backend -> counted events -> chip estimates -> tidy result rows.
+"""The one loop: workload -> network -> backend -> counted events -> chip estimates -> tidy result rows.
 
-A *cell* is one workload on one backend: its test split is simulated once with the workload's
-shipped reference network; the task metrics, the counts, the measured wall time (and NVML energy
-on CUDA) and every chip's estimate become rows (see :mod:`spikebench.results`). Cells are written
-whole when they finish, so an interrupted run resumes cell by cell.
+A *cell* is one network on one workload on one backend: the workload's test split is simulated
+once with the network (the workload's shipped reference network, or the user's own, see
+:mod:`spikebench.models`); the task metrics, the counts, the measured wall time (and NVML energy
+on CUDA) and every chip's estimate become rows (see :mod:`spikebench.results`), each carrying the
+network's name and content hash. Cells are written whole when they finish, so an interrupted run
+resumes cell by cell.
 """
 
 from __future__ import annotations
@@ -16,11 +18,18 @@ from pathlib import Path
 from .backends import get_backend
 from .core.counts import EventCounts
 from .core.errors import SpikebenchError, UnknownNameError
+from .models import NetworkChoice, unique_names
 from .results import Provenance, ResultsStore, Row, estimate_rows
+
+REFERENCE = NetworkChoice(name="reference")
 
 
 @dataclass(frozen=True, kw_only=True)
 class RunConfig:
+    """What a run does. ``networks``: the networks to run on every workload (default: each workload's
+    shipped reference); ``timestep_s``/``timesteps``: binning that overrides the networks' and the
+    workloads' own."""
+
     workloads: tuple[str, ...]
     backends: tuple[str, ...]
     chips: tuple[str, ...]
@@ -29,24 +38,48 @@ class RunConfig:
     limit: int | None = None
     data_dir: str | None = None
     require_real: bool = False
+    networks: tuple[NetworkChoice, ...] = (REFERENCE,)
+    timestep_s: float | None = None
+    timesteps: int | None = None
 
     def to_dict(self) -> dict:
-        return {"workloads": list(self.workloads), "backends": list(self.backends), "chips": list(self.chips),
-                "device": self.device, "seed": self.seed, "limit": self.limit, "data_dir": self.data_dir,
-                "require_real": self.require_real}
+        d = {"workloads": list(self.workloads), "backends": list(self.backends), "chips": list(self.chips),
+             "device": self.device, "seed": self.seed, "limit": self.limit, "data_dir": self.data_dir,
+             "require_real": self.require_real}
+        if tuple(self.networks) != (REFERENCE,) or self.timestep_s is not None or self.timesteps is not None:
+            # a run of the shipped networks keeps the configuration of earlier versions (resume across upgrades)
+            d.update(networks=[n.to_dict() for n in self.networks], timestep_s=self.timestep_s, timesteps=self.timesteps)
+        return d
 
-    def cells(self) -> list[tuple[str, str]]:
-        return [(w, b) for w in self.workloads for b in self.backends]
+    def cells(self) -> list[tuple[str, str, NetworkChoice]]:
+        return [(w, b, n) for w in self.workloads for n in self.networks for b in self.backends]
+
+    def binning(self, choice: NetworkChoice) -> dict:
+        b = dict(choice.binning)
+        if self.timestep_s is not None:
+            b["timestep_s"] = self.timestep_s
+        if self.timesteps is not None:
+            b["timesteps"] = self.timesteps
+        return b
 
 
-def cell_name(workload: str, backend: str) -> str:
-    return f"{workload}__{backend}"
+def _slug(text: str) -> str:
+    out = "".join(ch if ch.isalnum() or ch in "-." else "-" for ch in text).strip("-.")
+    return out[:40] or "network"
+
+
+def cell_name(workload: str, backend: str, network: NetworkChoice | None = None) -> str:
+    """``<workload>__<backend>`` for the shipped network (as before networks were chosen), else
+    ``<workload>__<backend>__<name>-<hash>``: a changed network is a new cell, never a stale one."""
+    if network is None or network.reference:
+        return f"{workload}__{backend}"
+    return f"{workload}__{backend}__{_slug(network.name)}-{network.network.content_hash()[:8]}"
 
 
 def validate_config(cfg: RunConfig) -> None:
-    """Fail on unknown names before any work starts."""
+    """Fail on unknown names, networks that do not fit a workload and impossible binning before any work starts."""
     from spikebench.hardware_models import CHIPS
-    from spikebench.workloads import WORKLOADS
+    from spikebench.workloads import WORKLOADS, get_workload
 
     for w in cfg.workloads:
         if w not in WORKLOADS:
@@ -56,8 +89,20 @@ def validate_config(cfg: RunConfig) -> None:
     for c in cfg.chips:
         if c not in CHIPS:
             raise UnknownNameError(f"unknown chip {c!r}; known chips: {', '.join(CHIPS)}")
-    if not cfg.workloads or not cfg.backends:
-        raise SpikebenchError("name at least one workload and one backend")
+    if not cfg.workloads or not cfg.backends or not cfg.networks:
+        raise SpikebenchError("name at least one workload, one backend and one network")
+    unique_names(list(cfg.networks))
+    for w in cfg.workloads:
+        for choice in cfg.networks:
+            wl = get_workload(w, **cfg.binning(choice))
+            if not choice.reference:
+                _check(wl, choice.network, choice)
+
+
+def _check(wl, net, choice: NetworkChoice) -> None:
+    check = getattr(wl, "check_network", None)  # part of the Workload protocol; a minimal workload may lack it
+    if check is not None:
+        check(net, label=f"network {choice.name!r}")
 
 
 def _nvml_energy_j(device: str):
@@ -91,16 +136,29 @@ def counts_rows(counts: EventCounts, **common) -> list[Row]:
     return rows
 
 
-def run_cell(workload_name: str, backend: str, cfg: RunConfig) -> list[Row]:
-    """Simulate one workload's test split on one backend and turn everything into rows."""
+def network_rows(net, **common) -> list[Row]:
+    """What the network is: unique non-zero weights and expanded synapses (kind measured: counted)."""
+    layers = ", ".join(f"{layer.name} {layer.kind} {'x'.join(map(str, layer.in_shape))}->{'x'.join(map(str, layer.out_shape))}"
+                       for layer in net.layers)
+    return [
+        Row(metric="network_weights", value=float(sum(layer.weights for layer in net.layers)), unit="weights",
+            source=f"unique non-zero weights (a kernel counted once): {layers}", **common),
+        Row(metric="network_synapses", value=float(sum(layer.synapses for layer in net.layers)), unit="synapses",
+            source="expanded non-zero connections (conv kernels applied at every position)", **common),
+    ]
+
+
+def run_cell(workload_name: str, backend: str, cfg: RunConfig, choice: NetworkChoice = REFERENCE) -> list[Row]:
+    """Simulate one workload's test split with one network on one backend and turn everything into rows."""
     from spikebench import simulate
     from spikebench.hardware_models import estimate_all
     from spikebench.workloads import get_workload
 
-    wl = get_workload(workload_name)
+    wl = get_workload(workload_name, **cfg.binning(choice))
+    net = wl.reference_network() if choice.reference else choice.network
+    _check(wl, net, choice)
     data = wl.load("test", data_dir=Path(cfg.data_dir) if cfg.data_dir else None, require_real=cfg.require_real,
                    limit=cfg.limit, seed=cfg.seed)
-    net = wl.reference_network()
     device = cfg.device if backend == "snntorch" else None
     energy = _nvml_energy_j(device) if device and device.startswith("cuda") else None
     get_backend(backend)  # named errors before timing
@@ -110,7 +168,8 @@ def run_cell(workload_name: str, backend: str, cfg: RunConfig) -> list[Row]:
     e1 = energy() if energy else None
     n = data.spikes.samples
     common = {"workload": workload_name, "backend": backend, "device": result.device, "data": data.provenance,
-              "samples": n, "seed": cfg.seed}
+              "samples": n, "seed": cfg.seed, "network": net.name if choice.reference else choice.name,
+              "network_hash": net.content_hash()}
     rows = [Row(metric=m.name, value=float(m.value), low=m.low, high=m.high, unit=m.unit, kind="task",
                 source=m.note or data.source, **common) for m in wl.score(result.output_spikes, data)]
     rows.append(Row(metric="input_duration_s", value=data.spikes.timesteps * data.spikes.timestep_s, unit="s",
@@ -121,6 +180,7 @@ def run_cell(workload_name: str, backend: str, cfg: RunConfig) -> list[Row]:
     if e0 is not None and e1 is not None and math.isfinite(e1 - e0):
         rows.append(Row(metric="gpu_energy_per_inference_j", value=(e1 - e0) / n, unit="J", kind="measured",
                         source="NVML total-energy counter delta around the synchronised run (whole board)", **common))
+    rows += network_rows(net, kind="measured", **common)
     rows += counts_rows(result.counts, kind="measured", **common)
     rows += estimate_rows(estimate_all(result.counts, list(cfg.chips)), **common)
     return rows
@@ -150,6 +210,7 @@ def run(cfg: RunConfig, out, *, resume: bool = False, progress: bool = True, on_
         run_id = store.start_run(cfg.to_dict(), prov)
     done = store.finished_cells(run_id)
     todo = [c for c in cfg.cells() if cell_name(*c) not in done]
+    many = len(cfg.networks) > 1 or not cfg.networks[0].reference
     bar = None
     if progress and todo:
         from tqdm import tqdm
@@ -157,18 +218,19 @@ def run(cfg: RunConfig, out, *, resume: bool = False, progress: bool = True, on_
         bar = tqdm(total=len(todo), desc="spikebench run", unit="cell", leave=False, disable=None)  # no bar off a TTY
     written = 0
     try:
-        for workload_name, backend in todo:
+        for workload_name, backend, choice in todo:
+            what = f"{workload_name} ({choice.name}) on {backend}" if many else f"{workload_name} on {backend}"
             if bar:
-                bar.set_postfix_str(f"{workload_name} on {backend}")
+                bar.set_postfix_str(what)
             t0 = time.perf_counter()
-            rows = run_cell(workload_name, backend, cfg)
-            store.write_cell(run_id, cell_name(workload_name, backend), rows, prov)
+            rows = run_cell(workload_name, backend, cfg, choice)
+            store.write_cell(run_id, cell_name(workload_name, backend, choice), rows, prov)
             written += 1
             if bar:
                 bar.update(1)
-                bar.write(f"  {workload_name} on {backend}: {len(rows)} rows in {time.perf_counter() - t0:.1f} s")
+                bar.write(f"  {what}: {len(rows)} rows in {time.perf_counter() - t0:.1f} s")
             if on_cell:
-                on_cell(cell_name(workload_name, backend))
+                on_cell(cell_name(workload_name, backend, choice))
     finally:
         if bar:
             bar.close()

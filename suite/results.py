@@ -5,18 +5,23 @@ Layout of a store folder (``schema`` ``spikebench.results/1``)::
     results/
       store.json                       {"schema": "spikebench.results/1"}
       runs/<run_id>/run.json           the run's configuration and provenance, written first
-      runs/<run_id>/cells/<cell>.json  every row of one finished cell (workload x backend)
+      runs/<run_id>/cells/<cell>.json  every row of one finished cell (workload x backend x network)
 
 A cell's rows are written in one atomic rename when the cell finishes, so an interrupted run
 leaves whole cells or none: never a half-written file. ``--resume`` continues the latest run and
 skips the cells it already finished. Nothing is ever rewritten: a new run adds a new folder, and
-rows are unique by (run_id, workload, backend, chip, metric). Reports use, per cell, the latest
+rows are unique by (run_id, workload, network, backend, chip, metric). Reports use, per cell, the latest
 run that finished it.
 
-One row per workload x backend x chip x metric::
+One row per workload x network x backend x chip x metric::
 
-    run_id, workload, backend, device, chip, metric, value, low, high, unit, kind, data, samples,
-    seed, source, spikebench_version, git_commit, machine, timestamp
+    run_id, workload, network, network_hash, backend, device, chip, metric, value, low, high, unit,
+    kind, data, samples, seed, source, spikebench_version, git_commit, machine, timestamp
+
+``network`` names the network that ran (the shipped reference is ``<workload>-reference``) and
+``network_hash`` is its :meth:`~spikebench.core.network.Network.content_hash`, so several networks
+on one workload coexist in one store (rows written before networks were chosen read as the
+reference network).
 
 Chip estimates are stored as rows (``energy_j``, ``energy_dynamic_j``, ``energy_static_j``,
 ``latency_s`` with low/high, ``cores``, ``chips``, ``feasible`` whose source holds the reasons) and
@@ -45,8 +50,9 @@ from .core.fileio import atomic_write_text
 SCHEMA = "spikebench.results/1"
 KINDS = ("measured", "modelled", "task")
 DATA_TAGS = ("synthetic", "real-sample", "real-full")
-COLUMNS = ("run_id", "workload", "backend", "device", "chip", "metric", "value", "low", "high", "unit", "kind",
-           "data", "samples", "seed", "source", "spikebench_version", "git_commit", "machine", "timestamp")
+COLUMNS = ("run_id", "workload", "network", "network_hash", "backend", "device", "chip", "metric", "value", "low",
+           "high", "unit", "kind", "data", "samples", "seed", "source", "spikebench_version", "git_commit", "machine",
+           "timestamp")
 #: The backend whose counts give a cell's chip estimates when a workload ran on several.
 REFERENCE_BACKEND = "sparse-cpu"
 _CELL_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -63,6 +69,8 @@ class Row:
     unit: str
     kind: str
     data: str
+    network: str = ""
+    network_hash: str = ""
     chip: str = ""
     device: str = "cpu"
     low: float | None = None
@@ -214,7 +222,7 @@ class ResultsStore:
         full = []
         keys = set()
         for r in rows:
-            key = (r.workload, r.backend, r.chip, r.metric)
+            key = (r.workload, r.network, r.backend, r.chip, r.metric)
             if key in keys:
                 raise ValueError(f"duplicate row {key} in cell {cell}")
             keys.add(key)
@@ -247,7 +255,12 @@ class ResultsStore:
         """The rows as a pandas DataFrame with the documented columns."""
         import pandas as pd
 
-        return pd.DataFrame(self.rows(latest_only=latest_only), columns=list(COLUMNS))
+        frame = pd.DataFrame(self.rows(latest_only=latest_only), columns=list(COLUMNS))
+        # rows written before networks were chosen are the workload's shipped reference network
+        missing = frame["network"].isna() | (frame["network"] == "")
+        frame.loc[missing, "network"] = frame.loc[missing, "workload"] + "-reference"
+        frame["network_hash"] = frame["network_hash"].fillna("")
+        return frame
 
     # ---- one cell's rows, and the chip estimates they hold ----------------------------------------------
 

@@ -32,6 +32,10 @@ class FakeWorkload:
         return sb.Network.random(sizes=[self.n_in, 16, 3], recurrent=[True, False], seed=4,
                                  weight_std=[3 / np.sqrt(self.n_in), 3 / 4], weight_bits=8)
 
+    def check_network(self, net, *, label="the network"):
+        if net.n_in != self.n_in:
+            raise sb.SpikebenchError(f"{label} takes {net.n_in} inputs, {self.name} gives {self.n_in}")
+
     def score(self, output_spikes, data):
         pred = output_spikes.sum(axis=1).argmax(axis=1)
         return [Metric(name="accuracy", value=float(np.mean(pred == data.labels)), note="synthetic data")]
@@ -41,7 +45,7 @@ class FakeWorkload:
 def fake_registry(monkeypatch):
     reg = {"fake-a": FakeWorkload("fake-a"), "fake-b": FakeWorkload("fake-b", n_in=12)}
 
-    def get(name):
+    def get(name, **binning):
         if name not in reg:
             raise sb.UnknownNameError(f"unknown workload {name!r}")
         return reg[name]

@@ -88,8 +88,20 @@ class Workload(Protocol):
     def reference_network(self) -> Network:
         ...
 
+    def check_network(self, net: Network, *, label: str = "the network") -> None:
+        """Raise a one-line error when ``net`` does not fit the workload (inputs, outputs)."""
+        ...
+
     def score(self, output_spikes: np.ndarray, data: WorkloadData) -> list[Metric]:
         ...
+
+
+class NetworkMismatchError(SpikebenchError):
+    """A network that cannot run on a workload (input geometry, output count, untrained weights)."""
+
+
+class BinningError(SpikebenchError):
+    """An impossible step length or number of steps."""
 
 
 # ---- notes, shipped networks, cached baselines ---------------------------------------------------
@@ -180,10 +192,15 @@ class WorkloadBase:
     ``with_baseline`` turns the logistic-regression baseline on or off in ``score``.
 
     Class attributes a workload sets: ``name``, ``task``, ``subdir`` (its sub-folder of the data
-    directory), ``where_files`` (which files go there, from where), ``n_channels``, ``timestep_s``,
-    ``timesteps``, ``n_outputs``, ``readout``, ``default_data``, ``generator_module`` (the offline
-    generator, a module of this package), ``baseline_bins`` (sub-windows of the baseline's
-    spike-count features).
+    directory), ``where_files`` (which files go there, from where), ``n_channels`` and
+    ``input_shape`` (the input geometry a network must take, e.g. N-MNIST ``(2, 34, 34)``),
+    ``timestep_s``, ``timesteps``, ``n_outputs``, ``readout``, ``default_data``, ``generator_module``
+    (the offline generator, a module of this package), ``baseline_bins`` (sub-windows of the
+    baseline's spike-count features).
+
+    Binning: ``timestep_s`` and ``timesteps`` given to the constructor override the workload's
+    (many published N-MNIST networks use a few coarse frames: ``timestep_s=0.03, timesteps=10``
+    covers the same 300 ms in 10 steps; several events of one channel in one step make one spike).
     """
 
     name: str
@@ -191,6 +208,7 @@ class WorkloadBase:
     subdir: str
     where_files: str
     n_channels: int
+    input_shape: tuple[int, ...]
     timestep_s: float
     timesteps: int
     n_outputs: int
@@ -201,11 +219,57 @@ class WorkloadBase:
     splits: tuple[str, ...] = ("train", "test")
 
     def __init__(self, *, network_path: str | Path | None = None, data_params: dict | None = None,
-                 with_baseline: bool = True) -> None:
+                 with_baseline: bool = True, timestep_s: float | None = None, timesteps: int | None = None) -> None:
         self.network_path = Path(network_path) if network_path else shipped_paths(self.name)[0]
         self.data_params = {**self.default_data, **(data_params or {})}
         self.with_baseline = with_baseline
         self._network: Network | None = None
+        self._set_binning(timestep_s, timesteps)
+
+    def _set_binning(self, timestep_s, timesteps) -> None:
+        """Override the step length and the number of steps (checked; None keeps the workload's)."""
+        if timestep_s is not None:
+            if isinstance(timestep_s, bool) or not isinstance(timestep_s, (int, float)) or not 0 < timestep_s < 10:
+                raise BinningError(f"{self.name}: timestep_s must be a number of seconds in (0, 10), got {timestep_s!r}")
+            self.timestep_s = float(timestep_s)
+        if timesteps is not None:
+            if isinstance(timesteps, bool) or not isinstance(timesteps, (int, np.integer)) or not 1 <= timesteps <= 1_000_000:
+                raise BinningError(f"{self.name}: timesteps must be a whole number >= 1, got {timesteps!r}")
+            self.timesteps = int(timesteps)
+
+    @property
+    def binning(self) -> dict:
+        """The step length and steps per sample this instance bins its data with."""
+        return {"timestep_s": float(self.timestep_s), "timesteps": int(self.timesteps)}
+
+    def geometry(self) -> str:
+        """One line: input shape, binning and outputs (what a network must fit)."""
+        shape = "x".join(str(n) for n in self.input_shape)
+        return (f"{self.name}: input {shape} ({self.n_channels} channels), {self.timesteps} steps of "
+                f"{self.timestep_s * 1e3:g} ms; {self.readout}")
+
+    def check_network(self, net: Network, *, label: str = "the network") -> None:
+        """One-line errors when ``net`` cannot run on this workload: input size or shape, output count."""
+        shape = "x".join(str(n) for n in self.input_shape)
+        if net.n_in != self.n_channels:
+            raise NetworkMismatchError(
+                f"{label} takes {net.n_in} inputs ({'x'.join(map(str, net.in_shape))}) but {self.name} gives "
+                f"{self.n_channels} ({shape}); build it for a {shape} input")
+        if len(net.in_shape) == len(self.input_shape) == 3 and tuple(net.in_shape) != tuple(self.input_shape):
+            raise NetworkMismatchError(
+                f"{label} reads its input as {'x'.join(map(str, net.in_shape))} but {self.name} gives {shape} "
+                "(same size, different layout); build it for the workload's layout")
+        if len(net.in_shape) == 3 and len(self.input_shape) != 3:
+            raise NetworkMismatchError(f"{label} is convolutional over {'x'.join(map(str, net.in_shape))} but "
+                                       f"{self.name}'s input is {shape} channels without a 2-D layout")
+        if net.n_out != self.n_outputs:
+            what = "classes" if self.task == "classification" else "outputs"
+            raise NetworkMismatchError(f"{label} has {net.n_out} outputs but {self.name} has {self.n_outputs} {what} "
+                                       f"({self.readout})")
+        dead = [layer.name for layer in net.layers if not np.any(layer.weight)]
+        if dead:
+            raise NetworkMismatchError(f"{label}: layer(s) {', '.join(dead)} have only zero weights (untrained?); "
+                                       "train the network or check the export")
 
     def reference_network(self) -> Network:
         if self._network is None:
@@ -361,5 +425,6 @@ class WorkloadBase:
         raise NotImplementedError
 
 __all__ = ["PROVENANCE_TAGS", "NETWORKS_DIR", "SYNTHETIC_NOTE", "WorkloadData", "Metric", "Workload", "RawSplit",
+           "NetworkMismatchError", "BinningError",
            "WorkloadBase", "provenance_note", "shipped_paths", "load_network",
            "source_key", "cached_baseline"]

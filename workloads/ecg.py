@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from . import data as D
-from .base import Metric, RawSplit, WorkloadBase, WorkloadData, provenance_note
+from .base import BinningError, Metric, RawSplit, WorkloadBase, WorkloadData, provenance_note
 from .metrics import LinearBaseline, auprc, auroc, choose_threshold, detection_latency, f1_at
 from .train_config import LayerSpec, TrainConfig
 
@@ -99,6 +99,7 @@ class EcgAnomalyWorkload(WorkloadBase):
     post_s = 0.25
     threshold_mv = 0.05
     n_channels = 4
+    input_shape = (4,)
     n_outputs = 2
     readout = "2 outputs; anomaly score = spike count of output 1 minus spike count of output 0"
     default_data = DEFAULT_DATA
@@ -108,6 +109,15 @@ class EcgAnomalyWorkload(WorkloadBase):
     @property
     def timesteps(self) -> int:
         return int(round((self.pre_s + self.post_s) / self.timestep_s))
+
+    def _set_binning(self, timestep_s, timesteps) -> None:
+        if timesteps is not None and timestep_s is None:
+            raise BinningError(f"{self.name}: its steps follow from the beat window ({self.pre_s + self.post_s:g} s) "
+                               "and timestep_s; set timestep_s, not timesteps")
+        super()._set_binning(timestep_s, None)
+        if timesteps is not None and int(timesteps) != self.timesteps:
+            raise BinningError(f"{self.name}: timestep_s {self.timestep_s:g} s gives {self.timesteps} steps per "
+                               f"beat window, not {timesteps}")
 
     # ---- data -------------------------------------------------------------------------------------
 

@@ -76,6 +76,7 @@ class NmnistWorkload(ClassificationWorkload):
     where_files = "Train/<digit>/*.bin and Test/<digit>/*.bin (or train.zip and test.zip) from the N-MNIST dataset page"
     n_classes = 10
     n_channels = 2312
+    input_shape = (2, 34, 34)  # (polarity, y, x): channel (p * 34 + y) * 34 + x, as torch flattens (C, H, W)
     timestep_s = 1e-3
     timesteps = 300
     readout = "10 outputs; class = most output spikes (ties: no decision)"

@@ -71,6 +71,7 @@ class ShdWorkload(ClassificationWorkload):
     where_files = "shd_train.h5 and shd_test.h5 (.h5.gz accepted) from the Zenke lab / compneuro.net SHD page"
     n_classes = 20
     n_channels = 700
+    input_shape = (700,)
     timestep_s = 10e-3
     timesteps = 140
     readout = "20 outputs; class = most output spikes (ties: no decision)"

@@ -10,10 +10,22 @@ from .common import names, positive
 def register(sub) -> None:
     p = sub.add_parser(
         "run", help="run workloads on backends and chip models into a results folder",
-        description="Simulate each workload's test split with its shipped reference network on each backend, "
-                    "score it, count its events, estimate every chip, and store tidy rows (append-only; "
-                    "--resume continues an interrupted run).")
+        description="Simulate each workload's test split with its shipped reference network (or your own, "
+                    "--network FILE.nir) on each backend, score it, count its events, estimate every chip, and store "
+                    "tidy rows (append-only; --resume continues an interrupted run).")
     p.add_argument("workloads", nargs="*", default=None, help="workloads (default: all): nmnist shd ecg-anomaly")
+    p.add_argument("--network", action="append", default=None, metavar="FILE.nir",
+                   help="your own network as a NIR graph (repeat for several); default: each workload's shipped "
+                        "reference network. spikebench reads data files, never code: pass Python models through "
+                        "spikebench.benchmark()")
+    p.add_argument("--name", action="append", default=None,
+                   help="row label of each --network, in order (default: the graph's name, else the file name)")
+    p.add_argument("--with-reference", action="store_true",
+                   help="also run each workload's shipped reference network beside the --network ones")
+    p.add_argument("--timestep-s", type=float, default=None,
+                   help="step length in seconds (overrides the network's metadata and the workload's binning)")
+    p.add_argument("--timesteps", type=int, default=None,
+                   help="steps per sample (overrides the network's metadata and the workload's binning)")
     p.add_argument("--backends", default="sparse-cpu,snntorch", help="comma-separated (default: sparse-cpu,snntorch)")
     p.add_argument("--chips", default="all", help="'all' or a comma-separated list of chips")
     p.add_argument("--out", default="results", help="results folder (created if missing; default: results)")
@@ -27,15 +39,47 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+def network_choices(paths, labels, with_reference: bool) -> tuple:
+    """The --network files (with their --name labels) as NetworkChoice records."""
+    from spikebench.core.errors import SpikebenchError
+    from spikebench.harness import REFERENCE
+    from spikebench.models import NetworkChoice, read_nir
+
+    paths = list(paths or [])
+    labels = list(labels or [])
+    if labels and not paths:
+        raise SpikebenchError("--name labels a --network file; give --network too")
+    if len(labels) > len(paths):
+        raise SpikebenchError(f"{len(labels)} --name labels for {len(paths)} --network file(s); give one per file")
+    if with_reference and not paths:
+        raise SpikebenchError("--with-reference adds the shipped network beside --network files; give --network too")
+    out = [REFERENCE] if with_reference or not paths else []
+    for k, p in enumerate(paths):
+        net, binning = read_nir(p)
+        from pathlib import Path
+
+        default = net.name if net.name and net.name not in ("network", "snntorch") else Path(p).stem
+        out.append(NetworkChoice(name=labels[k] if k < len(labels) else default, network=net, path=str(p),
+                                 binning=binning))
+    return tuple(out)
+
+
 def run(args) -> int:
     from spikebench.hardware_models import resolve_chips
     from spikebench.harness import RunConfig, run
     from spikebench.workloads import WORKLOADS
 
     positive(args.limit, "--limit")
+    positive(args.timesteps, "--timesteps")
+    if args.timestep_s is not None and not args.timestep_s > 0:
+        from spikebench.core.errors import SpikebenchError
+
+        raise SpikebenchError(f"--timestep-s must be a positive number of seconds, got {args.timestep_s}")
     cfg = RunConfig(workloads=tuple(args.workloads or WORKLOADS), backends=names(args.backends),
                     chips=tuple(resolve_chips(args.chips)), device=args.device, seed=args.seed, limit=args.limit,
-                    data_dir=args.data_dir, require_real=args.require_real)
+                    data_dir=args.data_dir, require_real=args.require_real,
+                    networks=network_choices(args.network, args.name, args.with_reference),
+                    timestep_s=args.timestep_s, timesteps=args.timesteps)
     # SIGTERM behaves like Ctrl-C: the cell in progress is dropped, finished cells stay
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
