@@ -264,17 +264,45 @@ class ResultsStore:
 
     # ---- one cell's rows, and the chip estimates they hold ----------------------------------------------
 
-    def cell_frame(self, workload: str | None = None, backend: str | None = None):
-        """``(workload, backend, rows)``: the latest rows of one workload on one backend.
+    @staticmethod
+    def label_networks(frame):
+        """``frame`` with networks told apart: where one workload holds rows of one network name under
+        several content hashes (the network changed between runs), each becomes ``name@<8 hash digits>``.
+        Rows without a hash (written before networks were chosen) keep the plain name."""
+        known = frame[frame["network_hash"] != ""]
+        counts = known.groupby(["workload", "network"])["network_hash"].nunique()
+        clash = counts[counts > 1]
+        if clash.empty:
+            return frame
+        frame = frame.copy()
+        for w, n in clash.index:
+            m = (frame["workload"] == w) & (frame["network"] == n) & (frame["network_hash"] != "")
+            frame.loc[m, "network"] = n + "@" + frame.loc[m, "network_hash"].str[:8]
+        return frame
 
-        ``workload`` may be omitted when the store holds one; ``backend`` defaults to ``sparse-cpu``
-        where present (the reference counts), else the first backend in name order.
+    @staticmethod
+    def networks_of(frame, workload: str) -> list[str]:
+        """The networks with rows for ``workload``: its shipped reference (``<workload>-reference``)
+        first, then the others in name order."""
+        names = set(frame.loc[frame["workload"] == workload, "network"])
+        return sorted(names, key=lambda n: (n != f"{workload}-reference", n))
+
+    def cell_frame(self, workload: str | None = None, backend: str | None = None, network: str | None = None):
+        """``(workload, backend, rows)``: the latest rows of one workload on one backend, of every
+        network the store holds for it unless ``network`` names one.
+
+        ``workload`` may be omitted when the store holds one; ``backend`` defaults, per network, to
+        ``sparse-cpu`` where that network has rows on it (the reference counts), else its first backend
+        in name order (the returned ``backend`` names each backend chosen, comma separated, when they
+        differ). Networks are labelled as :meth:`label_networks` does; rows of several networks are told
+        apart by their ``network`` column (:meth:`networks_of` gives them in report order).
         """
         from .core.errors import UnknownNameError
 
         frame = self.frame()
         if frame.empty:
             raise SpikebenchError(f"{self.root}: the results store holds no rows; run `spikebench run --out DIR` first")
+        frame = self.label_networks(frame)
         workloads = sorted(set(frame["workload"]))
         if workload is None:
             if len(workloads) != 1:
@@ -283,17 +311,30 @@ class ResultsStore:
         elif workload not in workloads:
             raise UnknownNameError(f"workload {workload!r} is not in {self.root}; it holds: {', '.join(workloads)}")
         sub = frame[frame["workload"] == workload]
+        networks = self.networks_of(sub, workload)
+        if network is not None:
+            if network not in networks:
+                raise UnknownNameError(f"network {network!r} has no rows for {workload} in {self.root}; it has: "
+                                       f"{', '.join(networks)}")
+            sub = sub[sub["network"] == network]
+            networks = [network]
         backends = sorted(set(sub["backend"]))
-        if backend is None:
-            backend = REFERENCE_BACKEND if REFERENCE_BACKEND in backends else backends[0]
-        elif backend not in backends:
-            raise UnknownNameError(f"backend {backend!r} has no rows for {workload} in {self.root}; it has: "
-                                   f"{', '.join(backends)}")
-        return workload, backend, sub[sub["backend"] == backend]
+        if backend is not None:
+            if backend not in backends:
+                raise UnknownNameError(f"backend {backend!r} has no rows for {workload} in {self.root}; it has: "
+                                       f"{', '.join(backends)}")
+            return workload, backend, sub[sub["backend"] == backend]
+        chosen = {}
+        for n in networks:
+            have = sorted(set(sub.loc[sub["network"] == n, "backend"]))
+            chosen[n] = REFERENCE_BACKEND if REFERENCE_BACKEND in have else have[0]
+        keep = sub["network"].map(chosen) == sub["backend"]
+        return workload, ", ".join(dict.fromkeys(chosen[n] for n in networks)), sub[keep]
 
     def estimates(self, rows, chips=None) -> list:
         """The chip estimates (:class:`spikebench.hardware_models.Estimate`) that ``estimate_rows``
-        stored in ``rows`` (one cell's frame), for ``chips`` (default: every chip with modelled rows).
+        stored in ``rows`` (one cell's frame: one network on one backend), for ``chips`` (default: every
+        chip with modelled rows).
 
         A stored estimate keeps its intervals, cores, chips, feasibility and reasons; its assumptions
         are not stored (empty here)."""
@@ -302,6 +343,9 @@ class ResultsStore:
         from .core.errors import UnknownNameError
 
         mod = rows[rows["kind"] == "modelled"]
+        if "network" in mod and len(set(zip(mod["network"], mod["backend"]))) > 1:
+            raise SpikebenchError(f"{self.root}: estimates of one cell at a time; these rows hold the networks "
+                                  f"and backends {sorted(set(zip(mod['network'], mod['backend'])))} (group by network)")
         have = list(dict.fromkeys(mod["chip"]))
         names = list(chips) if chips else have
         where = f"{', '.join(sorted(set(rows['workload'])))} on {', '.join(sorted(set(rows['backend'])))} in {self.root}"

@@ -50,6 +50,14 @@ Definitions (per chip; E, L are the chip model's per-inference estimates, each l
   ``NOT_SETTLED_SWAP`` (20 %) of draws the choice is reported as not settled. Stability is computed
   among the chips feasible at nominal constants.
 
+* **Several networks** (a results store where the workload ran with more than one network, e.g.
+  ``spikebench run --network my.nir --with-reference``): every (network, chip) pair is judged as above
+  with its own network's task metric (so ``--min-accuracy`` rules out pairs of the networks below it)
+  and input duration, and the pairs are ranked together by nominal energy per inference (equal
+  energies: higher task metric first). The pairs on the Pareto front of task metric vs energy are
+  named, and without ``--min-accuracy`` a note says when a more accurate network is feasible at a
+  higher energy. ``network=`` (``--network``) restricts the choice to one network.
+
 Rooms: :mod:`.records` (constraints, verdicts, the choice), :mod:`.judge` (the pure judgement and the
 infeasibility message), :mod:`.entry` (from counts, a workload, a results store). The command and its
 table output: :mod:`spikebench.cli.choose`.
@@ -66,7 +74,7 @@ from .entry import (
     choose_from_workload,
     pick_metric,
 )
-from .judge import infeasibility_message, judge, static_power
+from .judge import infeasibility_message, judge, rank, static_power
 from .records import (
     CHOICE_SCHEMA,
     NOT_SETTLED_SWAP,
@@ -74,10 +82,12 @@ from .records import (
     Choice,
     ChooseError,
     Constraints,
+    NetworkEntry,
     Stability,
     TaskScore,
 )
 
 __all__ = ["CHOICE_SCHEMA", "DEFAULT_DRAWS", "FILL_UNKNOWN_SLACK", "NOT_SETTLED_SWAP", "ChipVerdict", "Choice",
-           "ChooseError", "Constraints", "Stability", "TaskScore", "choose_from_counts", "choose_from_results",
-           "choose_from_workload", "infeasibility_message", "judge", "pick_metric", "static_power"]
+           "ChooseError", "Constraints", "NetworkEntry", "Stability", "TaskScore", "choose_from_counts",
+           "choose_from_results", "choose_from_workload", "infeasibility_message", "judge", "pick_metric", "rank",
+           "static_power"]

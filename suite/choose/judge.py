@@ -99,31 +99,45 @@ def judge(estimates, *, constraints: Constraints, input_duration_s: float, task:
             energy_static_j=e.energy_static_j, latency_s=L, static_power_w=ps, power_w=power, sustained_s=sustained,
             power_margin_w=p_margin, latency_margin_s=l_margin, cores=e.cores, core_kind=e.core_kind, chips=e.chips,
             mappable=e.feasible, keeps_up=keeps_up, placeholder=bool(placeholders)))
-    order = sorted(range(len(out)), key=lambda i: (not out[i].feasible, out[i].energy_j.nominal, i))
+    return rank(out)
+
+
+def rank(verdicts, tie=None) -> list[ChipVerdict]:
+    """Feasible verdicts first by nominal energy per inference (then ``tie(v)``, lower first, then the
+    given order), numbered 1..; infeasible ones after them, unnumbered."""
+    out = list(verdicts)
+    order = sorted(range(len(out)), key=lambda i: (not out[i].feasible, out[i].energy_j.nominal,
+                                                   tie(out[i]) if tie else 0, i))
     ranked, k = [], 0
     for i in order:
         v = out[i]
         if v.feasible:
             k += 1
-            v = replace(v, rank=k)
-        ranked.append(v)
+        ranked.append(replace(v, rank=k if v.feasible else None))
     return ranked
 
 
-def infeasibility_message(verdicts, constraints: Constraints, task: TaskScore | None, input_duration_s: float) -> str:
-    """One line: which constraint rules every chip out, and how far it would need to loosen."""
+def infeasibility_message(verdicts, constraints: Constraints, task: TaskScore | None, input_duration_s: float,
+                          *, durations: dict[str, float] | None = None) -> str:
+    """One line: which constraint rules every chip out, and how far it would need to loosen.
+
+    Verdicts of (network, chip) pairs name the pair; ``durations`` (network -> input duration) then
+    gives each network's input duration, and ``task`` is None (each network's accuracy is judged
+    before: :func:`spikebench.choose.entry.choose_from_results`)."""
     c = constraints
     if not verdicts:
         return "no chip to choose from"
     runnable = [v for v in verdicts if v.mappable and v.keeps_up]
+    many = any(v.network for v in verdicts)
     if not any(v.mappable for v in verdicts):
-        why = "; ".join(f"{v.chip}: {v.reasons[0].removeprefix('mapping infeasible: ')}" for v in verdicts)
-        return f"no chip can map this network ({why})"
+        why = "; ".join(f"{v.label}: {v.reasons[0].removeprefix('mapping infeasible: ')}" for v in verdicts)
+        return f"no chip can map {'any of the networks' if many else 'this network'} ({why})"
     if not runnable:
         fastest = min((v for v in verdicts if v.mappable), key=lambda v: v.sustained_s)
-        return (f"no chip keeps up with the real-time stream: an input lasts {si(input_duration_s, 's')} and the "
-                f"fastest mappable chip ({fastest.chip}) takes {si(fastest.sustained_s, 's')} per input; "
-                "use a longer timestep_s or a smaller network")
+        D = durations.get(fastest.network, input_duration_s) if durations else input_duration_s
+        return (f"no chip keeps up with the real-time stream: an input lasts {si(D, 's')} and the "
+                f"fastest mappable {'pair' if many else 'chip'} ({fastest.label}) takes "
+                f"{si(fastest.sustained_s, 's')} per input; use a longer timestep_s or a smaller network")
     if c.min_accuracy is not None and task is not None and task.value < c.min_accuracy:
         return (f"--min-accuracy {c.min_accuracy:g} rules out every chip: the network's {task.metric} is "
                 f"{task.value:.3g} ({'synthetic data' if task.synthetic else task.data}); loosen --min-accuracy by "
@@ -148,7 +162,7 @@ def infeasibility_message(verdicts, constraints: Constraints, task: TaskScore | 
         if len(n) == 1:
             (what, value), = n.items()
             if what not in single or value < single[what][1]:
-                single[what] = (v.chip, value)
+                single[what] = (v.label, value)
     if single:
         parts = []
         for what, (chip, value) in sorted(single.items()):
@@ -163,5 +177,5 @@ def infeasibility_message(verdicts, constraints: Constraints, task: TaskScore | 
         return sum((val / (c.max_power_w if w == "power" else c.max_latency_s)) for w, val in n.items())
 
     closest = min(runnable, key=rel)
-    return (f"no chip meets the power and latency constraints together; the closest, {closest.chip}, needs "
+    return (f"no chip meets the power and latency constraints together; the closest, {closest.label}, needs "
             + " and ".join(loosen(w, val, " raised") for w, val in sorted(needs(closest).items())))

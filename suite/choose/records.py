@@ -1,5 +1,7 @@
-"""The chooser's records: the constraints, the task score, one verdict per chip, the stability of the
-ranking, and the answer (:class:`Choice`). Units: energies J per inference, power W, times s."""
+"""The chooser's records: the constraints, the task score, one verdict per chip (per (network, chip)
+pair when a results store holds several networks for the workload, each described by a
+:class:`NetworkEntry`), the stability of the ranking, and the answer (:class:`Choice`). Units:
+energies J per inference, power W, times s."""
 
 from __future__ import annotations
 
@@ -129,9 +131,17 @@ class ChipVerdict:
     keeps_up: bool
     placeholder: bool = False  # the estimate rests on an unverified placeholder constant (CPU idle power, ...)
     rank: int | None = None
+    network: str = ""  # set when several networks are compared: the pair is (network, chip)
+    pareto: bool = False  # with several networks: no feasible pair has a higher task metric for less energy
+
+    @property
+    def label(self) -> str:
+        """``network / chip`` when several networks are compared, else the chip."""
+        return f"{self.network} / {self.chip}" if self.network else self.chip
 
     def to_dict(self) -> dict:
-        return {"chip": self.chip, "title": self.title, "rank": self.rank, "feasible": self.feasible,
+        pair = {"network": self.network, "pareto": self.pareto} if self.network else {}
+        return {**pair, "chip": self.chip, "title": self.title, "rank": self.rank, "feasible": self.feasible,
                 "reasons": list(self.reasons), "notes": list(self.notes), "requantised": self.requantised,
                 "boundary": self.boundary, "cores": self.cores, "core_kind": self.core_kind, "chips": self.chips,
                 "energy_j": self.energy_j.to_dict(), "energy_dynamic_j": self.energy_dynamic_j.to_dict(),
@@ -188,8 +198,30 @@ class Stability:
 
 
 @dataclass(frozen=True, kw_only=True)
+class NetworkEntry:
+    """One of several networks compared on a workload (from a results store): its name (a label of
+    :meth:`spikebench.results.ResultsStore.label_networks`), content hash, the backend whose rows were
+    read, the duration of one input and its own task metric."""
+
+    name: str
+    network_hash: str
+    backend: str
+    input_duration_s: float
+    task: TaskScore | None = None
+
+    def to_dict(self) -> dict:
+        return {"network": self.name, "network_hash": self.network_hash, "backend": self.backend,
+                "input_duration_s": self.input_duration_s, "task": None if self.task is None else self.task.to_dict()}
+
+
+@dataclass(frozen=True, kw_only=True)
 class Choice:
-    """The chooser's answer: chips ranked (feasible first, by nominal energy per inference)."""
+    """The chooser's answer: chips ranked (feasible first, by nominal energy per inference).
+
+    With several networks (``networks`` non-empty) the verdicts are (network, chip) pairs ranked alike
+    (equal energies: higher task metric first), each judged with its own network's task metric and
+    input duration (``NetworkEntry``); ``task`` is then None.
+    """
 
     verdicts: tuple[ChipVerdict, ...]
     constraints: Constraints
@@ -200,6 +232,10 @@ class Choice:
     task: TaskScore | None = None
     stability: Stability | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    networks: tuple[NetworkEntry, ...] = ()
+
+    def network(self, name: str) -> NetworkEntry | None:
+        return next((e for e in self.networks if e.name == name), None)
 
     @property
     def feasible(self) -> tuple[ChipVerdict, ...]:
@@ -217,6 +253,11 @@ class Choice:
         return f[0] if f else None
 
     def to_dict(self) -> dict:
+        many = {}
+        if self.networks:
+            many = {"networks": [e.to_dict() for e in self.networks],
+                    "choice_network": None if self.best is None else self.best.network,
+                    "choice_cited_network": None if self.best_cited is None else self.best_cited.network}
         return {"schema": CHOICE_SCHEMA, "source": self.source, "constraints": self.constraints.to_dict(),
                 "timesteps": self.timesteps, "timestep_s": self.timestep_s, "input_duration_s": self.input_duration_s,
                 "task": None if self.task is None else self.task.to_dict(),
@@ -224,4 +265,4 @@ class Choice:
                 "choice_cited": None if self.best_cited is None else self.best_cited.chip,
                 "chips": [v.to_dict() for v in self.verdicts],
                 "stability": None if self.stability is None else self.stability.to_dict(),
-                "notes": list(self.notes)}
+                "notes": list(self.notes), **many}

@@ -16,6 +16,13 @@ feasibility, reasons, energies, power, latency as nominal/low/high columns, marg
                    "top_two_swap_pct", "settled", "not_settled_threshold_pct", "summary"} | null,
      "notes": [str]}
 
+With ``--results`` and a workload run with several networks, each row is a (network, chip) pair:
+the table and CSV gain ``network`` (and the pair's task metric: table column ``<metric>``, CSV
+``network_hash``, ``task_metric``, ``task_value``, ``pareto``) columns, and the JSON object gains
+``networks`` (``[{"network", "network_hash", "backend", "input_duration_s", "task"}]``),
+``choice_network`` and ``choice_cited_network``, each chip entry ``network`` and ``pareto``
+(``task`` is then null: each network has its own). ``--network NAME`` restricts the choice to one.
+
 Units: energies J per inference, power W, times s. Exit codes: 0 a chip was chosen; 2 bad input or no
 feasible chip (one line on stderr naming the constraint that rules everything out).
 """
@@ -70,6 +77,9 @@ def register(sub) -> None:
     p.add_argument("--data-dir", default=None, help="with --workload: dataset folder (default: the workload's own)")
     p.add_argument("--backend", default=None,
                    help="with --results: which backend's rows (default sparse-cpu when present)")
+    p.add_argument("--network", default=None,
+                   help="with --results: choose for this network only (default: rank every (network, chip) pair "
+                        "when the store holds several networks for the workload)")
     p.add_argument("--input-duration-ms", type=float, default=None,
                    help="with --results: the duration of one input, when the store does not record it")
     p.set_defaults(func=run)
@@ -96,6 +106,8 @@ def run(args) -> int:
         raise SpikebenchError("--accuracy states the task metric of a --counts file; with --workload or --results "
                               "the metric is measured")
     positive(args.limit, "--limit")
+    if args.network is not None and not args.results:
+        raise SpikebenchError("--network picks one of the networks of a results store: use it with --results DIR")
     constraints = Constraints(
         max_power_w=None if args.max_power_mw is None else args.max_power_mw / 1e3,
         max_latency_s=None if args.max_latency_ms is None else args.max_latency_ms / 1e3,
@@ -123,7 +135,7 @@ def run(args) -> int:
             dur = args.input_duration_ms / 1e3
         choice = choose_from_results(args.results, constraints, workload=args.workload, backend=args.backend,
                                      chips=chips, metric=args.metric, input_duration_s=dur, draws=args.draws,
-                                     seed=args.seed)
+                                     seed=args.seed, network=args.network)
     else:
         choice = choose_from_workload(args.workload, constraints, chips=chips, limit=args.limit, seed=args.seed,
                                       data_dir=args.data_dir, metric=args.metric, draws=args.draws)
@@ -140,7 +152,13 @@ def choice_rows(choice) -> list[dict]:
     """One flat row per chip verdict (the CSV)."""
     rows = []
     for v in choice.verdicts:
-        row = {"rank": v.rank, "chip": v.chip, "feasible": v.feasible, "reasons": "; ".join(v.reasons),
+        pair = {}
+        if choice.networks:
+            e = choice.network(v.network)
+            pair = {"network": v.network, "network_hash": e.network_hash,
+                    "task_metric": e.task.metric if e.task else None, "task_value": e.task.value if e.task else None,
+                    "pareto": v.pareto}
+        row = {"rank": v.rank, **pair, "chip": v.chip, "feasible": v.feasible, "reasons": "; ".join(v.reasons),
                "notes": "; ".join(v.notes), "placeholder": v.placeholder, "requantised": v.requantised}
         for q in ("energy_j", "energy_dynamic_j", "energy_static_j", "static_power_w", "power_w", "latency_s"):
             iv = getattr(v, q)
@@ -156,38 +174,60 @@ def format_table(choice) -> str:
     """Human-readable answer: header, one row per chip, reasons and notes, stability, the choice."""
     c = choice.constraints
     lines = [f"spikebench choose: {choice.source}" if choice.source else "spikebench choose"]
+    nets = choice.networks
+    durations = {e.input_duration_s for e in nets}
     if choice.timesteps is not None:
         lines.append(f"input: {choice.timesteps} steps x {si(choice.timestep_s, 's')} = "
                      f"{si(choice.input_duration_s, 's')} per input (real-time stream)")
+    elif len(durations) > 1:
+        lines.append("input: each network's own duration per input (real-time stream; below)")
     else:
         lines.append(f"input: {si(choice.input_duration_s, 's')} per input (real-time stream)")
     lines.append(f"constraints: {c.describe()}")
     if choice.task is not None:
         lines.append(f"task: {choice.task.describe()}")
-    head = ("rank", "chip", "feasible", "E/inference [low - high]", "avg power [low - high]", "power margin",
-            "latency [low - high]", "latency margin")
-    rows = [(str(v.rank) if v.rank else "-", v.chip, "yes" if v.feasible else "no", si_interval(v.energy_j, "J"),
+    for e in nets:
+        h = f" ({e.network_hash[:8]})" if e.network_hash and not e.name.endswith("@" + e.network_hash[:8]) else ""
+        dur = f"; {si(e.input_duration_s, 's')} per input" if len(durations) > 1 else ""
+        lines.append(f"network {e.name}{h} on {e.backend}: "
+                     + (e.task.describe() if e.task is not None else "no task metric stored") + dur)
+    metric = next((e.task.metric for e in nets if e.task is not None), "task metric")
+
+    def score(v) -> str:
+        e = choice.network(v.network)
+        return "-" if e is None or e.task is None else f"{e.task.value:.3g}" + (" *" if v.pareto else "")
+
+    head = ("rank", *(("network",) if nets else ()), "chip", "feasible", *((metric,) if nets else ()),
+            "E/inference [low - high]", "avg power [low - high]", "power margin", "latency [low - high]",
+            "latency margin")
+    rows = [(str(v.rank) if v.rank else "-", *((v.network,) if nets else ()), v.chip, "yes" if v.feasible else "no",
+             *((score(v),) if nets else ()), si_interval(v.energy_j, "J"),
              si_interval(v.power_w, "W"), "-" if v.power_margin_w is None else si_signed(v.power_margin_w, "W"),
              si_interval(v.latency_s, "s"),
              "-" if v.latency_margin_s is None else si_signed(v.latency_margin_s, "s")) for v in choice.verdicts]
-    lines += ["", text_table(head, rows, left=(1, 2)), ""]
-    lines += [f"{v.chip}: infeasible: {r}" for v in choice.verdicts for r in v.reasons]
-    lines += [f"{v.chip}: note: {n}" for v in choice.verdicts if v.feasible for n in v.notes]
+    lines += ["", text_table(head, rows, left=(1, 2, 3) if nets else (1, 2)), ""]
+    if nets:
+        lines.append(f"(* on the Pareto front of {metric} vs energy per inference among the feasible pairs)")
+    lines += [f"{v.label}: infeasible: {r}" for v in choice.verdicts for r in v.reasons]
+    lines += [f"{v.label}: note: {n}" for v in choice.verdicts if v.feasible for n in v.notes]
     lines += [f"note: {n}" for n in choice.notes]
     if choice.stability is not None:
         lines.append(f"stability: {choice.stability.describe()}")
     best, cited = choice.best, choice.best_cited
 
     def said(v):
-        return (f"{v.chip} ({v.title}): {si(v.energy_j.nominal, 'J')} per inference, {si(v.power_w.nominal, 'W')} "
-                f"average, {si(v.latency_s.nominal, 's')} latency")
+        e = choice.network(v.network) if v.network else None
+        acc = f"{e.task.metric} {e.task.value:.3g}, " if e is not None and e.task is not None else ""
+        return (f"{v.label} ({v.title}): {acc}{si(v.energy_j.nominal, 'J')} per inference, "
+                f"{si(v.power_w.nominal, 'W')} average, {si(v.latency_s.nominal, 's')} latency")
 
     if best is not None:
         lines.append(f"choice: {said(best)}")
         if best.placeholder:
-            lines.append(f"warning: {best.chip}'s estimate rests on unverified placeholder constants (see its notes); "
-                         + (f"the best chip with cited constants: {said(cited)}" if cited else
-                            "no feasible chip has only cited constants"))
+            what = "pair" if nets else "chip"
+            lines.append(f"warning: {best.label}'s estimate rests on unverified placeholder constants (see its notes); "
+                         + (f"the best {what} with cited constants: {said(cited)}" if cited else
+                            f"no feasible {what} has only cited constants"))
     lines.append("(energy per inference as fast as each chip runs; average power = duty x E_dynamic / input duration"
                  " + static power; margins = budget - nominal)")
     return "\n".join(lines)

@@ -1,4 +1,7 @@
-"""``spikebench report RESULTS_DIR --out reports/``: tables, figures and an HTML page from a results store."""
+"""``spikebench report RESULTS_DIR --out reports/``: tables, figures and an HTML page from a results store.
+
+The results folder may also be given as ``--results DIR`` (as ``spikebench choose`` takes it).
+"""
 
 from __future__ import annotations
 
@@ -8,16 +11,25 @@ def register(sub) -> None:
         "report", help="write tables (Markdown, LaTeX, CSV), figures (PNG, PDF) and an HTML page from a results folder",
         description="Read a results folder written by `spikebench run` (per cell, the latest run) and write "
                     "tables in Markdown, LaTeX (booktabs, with references.bib) and CSV, matplotlib figures as PNG "
-                    "and PDF, and one self-contained HTML page (index.html) into --out.")
-    p.add_argument("results_dir", metavar="RESULTS_DIR", help="results folder written by `spikebench run`")
+                    "and PDF, and one self-contained HTML page (index.html) into --out. A workload run with "
+                    "several networks is compared: one block per network in its tables, and its accuracy vs "
+                    "energy figure and Pareto table span every (network, chip) pair.")
+    p.add_argument("results_dir", metavar="RESULTS_DIR", nargs="?", help="results folder written by `spikebench run`")
+    p.add_argument("--results", metavar="DIR", default=None, help="the results folder (instead of RESULTS_DIR)")
     p.add_argument("--out", default="reports", help="report folder (created if missing; default: reports)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from spikebench.core.errors import SpikebenchError
     from spikebench.report import build_report
 
-    written = build_report(args.results_dir, args.out)
+    given = [d for d in (args.results_dir, args.results) if d is not None]
+    if not given:
+        raise SpikebenchError("name the results folder: spikebench report RESULTS_DIR (or --results DIR)")
+    if len(given) == 2 and given[0] != given[1]:
+        raise SpikebenchError(f"two results folders given ({given[0]} and --results {given[1]}); give one")
+    written = build_report(given[0], args.out)
     for _rel, path in written.items():
         print(path)
     print(f"{len(written)} files written; HTML report: {written['index.html']}")

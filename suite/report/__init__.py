@@ -9,8 +9,20 @@ Layout of ``out_dir``::
     index.html                     one page: CSS inline, figures as base64 PNG, tables, provenance, references
     summary.md                     every table in Markdown (with the synthetic-data banner), references
     references.bib                 the BibTeX entries (spikebench.core.bibliography) of every key the tables cite
-    tables/<name>.{md,tex,csv}     workloads, chips_<workload> (one per workload), chip_comparison
+    tables/<name>.{md,tex,csv}     workloads, chips_<workload> (one per workload), pareto_<workload> (per
+                                   workload run with several networks), chip_comparison
     figures/<name>.{png,pdf}       pareto_<workload>, latency, energy_split, activity_<workload>
+
+Networks: rows are keyed by (workload, network, backend, chip, metric). A workload run with one network
+(its shipped reference, or one network of your own) gives the tables and figures of a store written
+before networks were chosen. A workload run with several networks (``spikebench run --network FILE
+--with-reference``, :func:`spikebench.benchmark`) is compared: its rows in the workloads and chips tables
+come in one block per network (name and the first 8 digits of its content hash), ``pareto_<workload>``
+(figure) plots the headline task metric against modelled energy per inference for every (network, chip)
+pair (marker per network, colour per chip, low–high energy bars, the Pareto front of the feasible pairs
+as a step line) and ``pareto_<workload>`` (table) lists the Pareto-optimal pairs; the comparison table,
+latency and energy-split figures get one series per (workload, network) and the activity figure one
+panel per network. One name run with several contents reads as ``name@<hash8>`` per content.
 
 Modules: :mod:`.data` (:class:`ReportData`, the store indexed), :mod:`.table` (the table model and its
 Markdown, LaTeX, CSV and HTML renderers), :mod:`.tables` (the table builders), :mod:`.figures`,
@@ -20,22 +32,29 @@ Each table is one frame of raw values, written as its CSV, plus one formatter pe
 (:class:`Table`, :class:`Column`); the display picks one unit prefix per column (``Energy / inference
 (µJ)``). CSV columns, SI units with the unit in the name, empty where missing:
 
-* ``workloads``, one row per workload x backend: ``workload``, ``data`` (tags, comma separated),
+* ``workloads``, one row per workload x network x backend: ``workload``, [``network``, ``network_hash``:
+  only when some workload ran with several networks], ``data`` (tags, comma separated),
   ``backend``, ``device``, ``samples``, ``task_metric`` (the headline task metric: ``accuracy``, else
   ``auroc``, else the first other), ``value``, ``low``, ``high`` (its interval), ``chance_level``
   (``chance_<metric>``, else ``chance_level``), ``baseline`` (``baseline_<metric>``),
   ``other_task_metrics`` (``"name=value; ..."``), ``wall_time_per_inference_s``,
   ``gpu_energy_per_inference_j`` (only when some backend measured it), ``synaptic_events_per_inference``,
   ``spikes_per_inference``, ``source`` (the headline metric's provenance note).
-* ``chips_<workload>``, one row per chip (estimates from the counts of the reference backend,
+* ``chips_<workload>``, one row per chip (per network and chip, led by ``network``, ``network_hash``,
+  when the workload ran with several networks; estimates from the counts of the reference backend,
   ``sparse-cpu`` where present): ``chip``, ``energy_j``, ``energy_low_j``, ``energy_high_j``,
   ``energy_dynamic_j``, ``energy_static_j``, ``latency_s``, ``latency_low_s``, ``latency_high_s``,
   ``cores``, ``core_kind``, ``chips``, ``feasible`` (0/1), ``reasons`` (why infeasible or
   approximate), ``source_keys`` (``"key1; key2"``: the bibliography keys its constants cite).
-* ``chip_comparison``, one row per chip: ``chip``; per workload ``<workload>_energy_j``,
+* ``pareto_<workload>`` (workloads run with several networks), one row per Pareto-optimal (network, chip)
+  pair, cheapest first: ``network``, ``network_hash``, ``chip``, ``backend`` (whose counts and task metric),
+  ``task_metric``, ``value``, ``low``, ``high``, ``energy_j``, ``energy_low_j``, ``energy_high_j``,
+  ``latency_s``, ``data``.
+* ``chip_comparison``, one row per chip: ``chip``; per workload (per ``<workload>/<network>`` when it
+  ran with several networks) ``<workload>_energy_j``,
   ``<workload>_energy_low_j``, ``<workload>_energy_high_j``, ``<workload>_latency_s``,
-  ``<workload>_feasible`` (0/1); then ``feasible_on`` and ``estimated_on`` (number of workloads the
-  chip can run, of those with an estimate), ``boundary`` (the energy boundary), ``title``,
+  ``<workload>_feasible`` (0/1); then ``feasible_on`` and ``estimated_on`` (number of workloads, or
+  (workload, network) pairs, the chip can run, of those with an estimate), ``boundary`` (the energy boundary), ``title``,
   ``source_keys``.
 
 LaTeX tables use booktabs rules, units in the headers and ``\\cite{}`` keys of
@@ -54,7 +73,16 @@ from spikebench.core.errors import SpikebenchError
 from spikebench.core.fileio import atomic_write_bytes, atomic_write_text
 
 from .data import REFERENCE_BACKEND, ReportData
-from .figures import build_figures, figure_activity, figure_energy_split, figure_latency, figure_pareto, pareto_front
+from .figures import (
+    build_figures,
+    figure_activity,
+    figure_energy_split,
+    figure_latency,
+    figure_pareto,
+    figure_pareto_networks,
+    pareto_front,
+    pareto_pairs,
+)
 from .pages import SYNTHETIC_BANNER, html_page, markdown_page
 from .table import Cite, Column, Table, latex_escape
 from .tables import build_tables
@@ -115,4 +143,4 @@ def build_report(results_dir, out_dir) -> dict[str, Path]:
 
 __all__ = ["REFERENCE_BACKEND", "SYNTHETIC_BANNER", "Cite", "Column", "ReportData", "Table", "build_figures",
            "build_report", "build_tables", "cited_keys", "figure_activity", "figure_energy_split", "figure_latency",
-           "figure_pareto", "latex_escape", "pareto_front"]
+           "figure_pareto", "figure_pareto_networks", "latex_escape", "pareto_front", "pareto_pairs"]

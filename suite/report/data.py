@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from spikebench.core.errors import FileFormatError, SpikebenchError
@@ -32,15 +32,23 @@ def metric_label(metric: str) -> str:
 
 @dataclass
 class ReportData:
-    """The latest rows of a store (:meth:`ResultsStore.frame`), indexed for the tables and figures."""
+    """The latest rows of a store (:meth:`ResultsStore.frame`), indexed for the tables and figures.
+
+    Rows are keyed by (workload, network, backend, chip, metric). ``network`` is the label of
+    :meth:`ResultsStore.label_networks` (the name; ``name@hash`` where one name ran with several
+    contents). Lookups take ``network=None`` for the workload's first network (its shipped reference
+    when present): a workload with one network reads as before networks were chosen.
+    """
 
     frame: object  # pandas.DataFrame
-    rows: dict  # (workload, backend, chip, metric) -> row dict (value/low/high: finite float or None)
+    rows: dict  # (workload, network, backend, chip, metric) -> row dict (value/low/high: finite float or None)
     workloads: list[str]
     chips: list[str]
     backends: dict  # workload -> [backends], the reference backend first
     runs: dict  # run_id -> run.json document
     root: Path
+    networks: dict = field(default_factory=dict)  # workload -> [networks], the shipped reference first
+    hashes: dict = field(default_factory=dict)  # (workload, network) -> content hash ("" when not stored)
 
     @classmethod
     def load(cls, results_dir) -> ReportData:
@@ -56,7 +64,8 @@ class ReportData:
         if frame.empty:
             raise SpikebenchError(f"{root}: the results store has no finished cells yet; "
                                   "run `spikebench run` (or --resume) before `spikebench report`")
-        rows = {}
+        frame = ResultsStore.label_networks(frame)
+        rows, hashes = {}, {}
         for rec in frame.to_dict("records"):
             for col in ("workload", "backend", "metric", "kind", "data"):
                 if not isinstance(rec.get(col), str) or not rec[col]:
@@ -64,7 +73,9 @@ class ReportData:
             rec["chip"] = rec.get("chip") if isinstance(rec.get("chip"), str) else ""
             rec["value"], rec["low"], rec["high"] = _num(rec.get("value")), _num(rec.get("low")), _num(rec.get("high"))
             rec["source"] = rec.get("source") if isinstance(rec.get("source"), str) else ""
-            rows[(rec["workload"], rec["backend"], rec["chip"], rec["metric"])] = rec
+            rows[(rec["workload"], rec["network"], rec["backend"], rec["chip"], rec["metric"])] = rec
+            if rec["network_hash"] or (rec["workload"], rec["network"]) not in hashes:
+                hashes[(rec["workload"], rec["network"])] = rec["network_hash"]
         try:
             from spikebench.workloads import WORKLOADS
             known_wl = list(WORKLOADS)
@@ -80,35 +91,66 @@ class ReportData:
         for w in workloads:
             bs = sorted(set(frame.loc[frame["workload"] == w, "backend"]))
             backends[w] = sorted(bs, key=lambda b: (b != REFERENCE_BACKEND, b))
+        networks = {w: ResultsStore.networks_of(frame, w) for w in workloads}
         runs = {}
         for run_id in sorted(set(frame["run_id"])):
             try:
                 runs[run_id] = store.run_config(run_id)
             except (OSError, ValueError):
                 runs[run_id] = {"run_id": run_id}
-        return cls(frame=frame, rows=rows, workloads=workloads, chips=chips, backends=backends, runs=runs, root=root)
+        return cls(frame=frame, rows=rows, workloads=workloads, chips=chips, backends=backends, runs=runs, root=root,
+                   networks=networks, hashes=hashes)
+
+    # networks
+    def net(self, workload, network=None) -> str:
+        """``network``, or the workload's first network (its shipped reference when present)."""
+        return network if network is not None else self.networks[workload][0]
+
+    def multi(self, workload) -> bool:
+        """Whether the workload ran with several networks (the report then compares them)."""
+        return len(self.networks.get(workload, ())) > 1
+
+    @property
+    def any_multi(self) -> bool:
+        return any(self.multi(w) for w in self.workloads)
+
+    def short_hash(self, workload, network=None) -> str:
+        return self.hashes.get((workload, self.net(workload, network)), "")[:8]
+
+    def network_label(self, workload, network=None) -> str:
+        """``name (hash8)``, or the name alone when no hash is stored."""
+        n, h = self.net(workload, network), self.short_hash(workload, network)
+        return f"{n} ({h})" if h and not n.endswith("@" + h) else n
+
+    def backends_of(self, workload, network=None) -> list[str]:
+        n = self.net(workload, network)
+        have = {b for (w, nn, b, c, m) in self.rows if w == workload and nn == n}
+        return [b for b in self.backends[workload] if b in have]
 
     # lookups
-    def get(self, workload, backend, metric, chip="") -> dict | None:
-        return self.rows.get((workload, backend, chip, metric))
+    def get(self, workload, backend, metric, chip="", network=None) -> dict | None:
+        return self.rows.get((workload, self.net(workload, network), backend, chip, metric))
 
-    def val(self, workload, backend, metric, chip=""):
-        r = self.get(workload, backend, metric, chip)
+    def val(self, workload, backend, metric, chip="", network=None):
+        r = self.get(workload, backend, metric, chip, network)
         return r["value"] if r else None
 
-    def ref_backend(self, workload) -> str:
-        """The backend whose counts give a workload's chip estimates (sparse-cpu, else the first with chips)."""
-        for b in self.backends[workload]:
-            if any(self.get(workload, b, "energy_j", c) for c in self.chips):
+    def ref_backend(self, workload, network=None) -> str:
+        """The backend whose counts give a network's chip estimates (sparse-cpu, else the first with chips)."""
+        bs = self.backends_of(workload, network)
+        for b in bs:
+            if any(self.get(workload, b, "energy_j", c, network) for c in self.chips):
                 return b
-        return self.backends[workload][0]
+        return bs[0]
 
-    def task_metrics(self, workload, backend) -> list[str]:
-        return sorted({m for (w, b, c, m), r in self.rows.items()
-                       if w == workload and b == backend and r["kind"] == "task"})
+    def task_metrics(self, workload, backend, network=None) -> list[str]:
+        n = self.net(workload, network)
+        return sorted({m for (w, nn, b, c, m), r in self.rows.items()
+                       if w == workload and nn == n and b == backend and r["kind"] == "task"})
 
     def _task_names(self, workload) -> set[str]:
-        return {m for b in self.backends[workload] for m in self.task_metrics(workload, b)}
+        return {m for n in self.networks[workload] for b in self.backends_of(workload, n)
+                for m in self.task_metrics(workload, b, n)}
 
     def headline(self, workload) -> str | None:
         """The workload's headline task metric: ``accuracy``, else ``auroc``, else the first other one."""
@@ -136,24 +178,29 @@ class ReportData:
             return f"baseline_{head}"
         return next((m for m in sorted(names) if m.startswith("baseline")), None)
 
-    def data_tags(self, workload) -> list[str]:
-        return sorted(set(self.frame.loc[self.frame["workload"] == workload, "data"]))
+    def data_tags(self, workload, network=None) -> list[str]:
+        """The data tags of a workload's rows (of one network's rows when ``network`` is given)."""
+        sel = self.frame["workload"] == workload
+        if network is not None:
+            sel &= self.frame["network"] == network
+        return sorted(set(self.frame.loc[sel, "data"]))
 
     def synthetic_workloads(self) -> list[str]:
         return [w for w in self.workloads if "synthetic" in self.data_tags(w)]
 
-    def chips_of(self, workload) -> list[str]:
-        """The chips with an estimate (energy, latency or feasibility) for a workload."""
-        b = self.ref_backend(workload)
-        return [c for c in self.chips if any(self.get(workload, b, m, c) for m in ("energy_j", "latency_s", "feasible"))]
+    def chips_of(self, workload, network=None) -> list[str]:
+        """The chips with an estimate (energy, latency or feasibility) for a workload's network."""
+        b = self.ref_backend(workload, network)
+        return [c for c in self.chips
+                if any(self.get(workload, b, m, c, network) for m in ("energy_j", "latency_s", "feasible"))]
 
-    def feasible(self, workload, chip) -> bool | None:
-        v = self.val(workload, self.ref_backend(workload), "feasible", chip)
+    def feasible(self, workload, chip, network=None) -> bool | None:
+        v = self.val(workload, self.ref_backend(workload, network), "feasible", chip, network)
         return None if v is None else v >= 0.5
 
-    def reason(self, workload, chip) -> str:
+    def reason(self, workload, chip, network=None) -> str:
         """Why a mapping is infeasible or approximate ('' when nothing to say)."""
-        r = self.get(workload, self.ref_backend(workload), "feasible", chip)
+        r = self.get(workload, self.ref_backend(workload, network), "feasible", chip, network)
         return r["source"] if r else ""
 
     def chip_sources(self, chip: str) -> list[str]:
@@ -161,7 +208,7 @@ class ReportData:
         sheet = _chip_sheet(chip)
         if sheet is not None:
             return list(dict.fromkeys(p.source for p in sheet.params.values()))
-        return list(dict.fromkeys(r["source"] for (w, b, c, m), r in self.rows.items()
+        return list(dict.fromkeys(r["source"] for (w, n, b, c, m), r in self.rows.items()
                                   if c == chip and m == "energy_j" and r["source"]))
 
     def chip_title(self, chip: str) -> str:

@@ -1,5 +1,6 @@
 """The report's figures (matplotlib, Agg canvas; PNG and PDF bytes): accuracy vs energy with its
-Pareto front, latency per chip, dynamic vs static energy, per-layer activity."""
+Pareto front (per chip; per (network, chip) pair where a workload ran with several networks), latency
+per chip, dynamic vs static energy, per-layer activity."""
 
 from __future__ import annotations
 
@@ -39,8 +40,141 @@ def pareto_front(points: list[tuple[str, float, float]]) -> list[str]:
     return front
 
 
+def pareto_pairs(data: ReportData, w: str):
+    """``(front, points, infeasible)`` of a workload over every (network, chip) pair.
+
+    A point is ``(network, chip, energy row, task row)`` for each pair with a finite headline task metric
+    (the network's, on its reference backend) and a finite positive modelled energy per inference;
+    ``points`` are the feasible ones (feasibility unknown counts as feasible), ``infeasible`` the rest.
+    ``front`` lists the feasible points that no other feasible point beats in both highest task metric
+    and lowest nominal energy, cheapest first (:func:`pareto_front`).
+    """
+    head = data.headline(w)
+    points, infeasible = [], []
+    for n in data.networks[w] if head else ():
+        b = data.ref_backend(w, n)
+        hr = data.get(w, b, head, network=n)
+        if hr is None or not finite(hr["value"]):
+            continue
+        for c in data.chips_of(w, n):
+            e = data.get(w, b, "energy_j", c, n)
+            if not e or not finite(e["value"]) or e["value"] <= 0:
+                continue
+            (points if data.feasible(w, c, n) is not False else infeasible).append((n, c, e, hr))
+    names = pareto_front([((n, c), e["value"], hr["value"]) for n, c, e, hr in points])
+    by = {p[:2]: p for p in points}
+    return [by[k] for k in names], points, infeasible
+
+
+_NETWORK_MARKERS = "osD^vP*X<>ph"
+
+
+def _si_ticks(ax, unit: str) -> None:
+    """Log-axis tick labels in SI units (``100 µJ``)."""
+    from matplotlib.ticker import FuncFormatter
+
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: si(v, unit) if v > 0 else ""))
+
+
+def figure_pareto_networks(data: ReportData, workload: str):
+    """Headline task metric vs modelled energy per inference of every (network, chip) pair of a workload
+    run with several networks: marker per network, colour per chip, low–high energy bars (and the task
+    metric's interval where stored), hollow markers for infeasible mappings, the Pareto front of the
+    feasible pairs (highest metric for the least energy) as a step line (None without a metric)."""
+    from matplotlib.lines import Line2D
+
+    metric = data.headline(workload)
+    front, points, infeasible = pareto_pairs(data, workload)
+    if metric is None or not points + infeasible:
+        return None
+    nets = [n for n in data.networks[workload] if any(p[0] == n for p in points + infeasible)]
+    marker = {n: _NETWORK_MARKERS[i % len(_NETWORK_MARKERS)] for i, n in enumerate(nets)}
+    colours = _chip_colours(data.chips)
+    on_front = {p[:2] for p in front}
+    fig, axes = _new_figure(9.2, 4.8)
+    ax = axes[0][0]
+    for group, gid in ((points, "pairs-feasible"), (infeasible, "pairs-infeasible")):
+        if not group:
+            continue
+        for _n, c, e, hr in group:
+            x, y = e["value"], hr["value"]
+            xerr = [[max(x - e["low"], 0) if finite(e["low"]) else 0], [max(e["high"] - x, 0) if finite(e["high"]) else 0]]
+            yerr = ([[max(y - hr["low"], 0)], [max(hr["high"] - y, 0)]]
+                    if finite(hr["low"]) and finite(hr["high"]) else None)
+            ax.errorbar([x], [y], xerr=xerr, yerr=yerr, fmt="none", ecolor=colours[c], alpha=0.55, elinewidth=1,
+                        capsize=3, zorder=1)
+        xs, ys = [p[2]["value"] for p in group], [p[3]["value"] for p in group]
+        for n in nets:  # one scatter per network: matplotlib takes one marker per call
+            idx = [i for i, p in enumerate(group) if p[0] == n]
+            if not idx:
+                continue
+            cols = [colours[group[i][1]] for i in idx]
+            ringed = [group[i][:2] in on_front for i in idx]
+            if gid == "pairs-feasible":
+                sc = ax.scatter([xs[i] for i in idx], [ys[i] for i in idx], marker=marker[n], c=cols,
+                                s=[120 if r else 55 for r in ringed], edgecolors=["k" if r else "none" for r in ringed],
+                                linewidths=1.5, zorder=3)
+            else:
+                sc = ax.scatter([xs[i] for i in idx], [ys[i] for i in idx], marker=marker[n], facecolors="none",
+                                edgecolors=cols, s=70, linewidths=1.5, zorder=3)
+            sc.set_gid(f"{gid}:{n}")
+    if front:
+        fx, fy = [p[2]["value"] for p in front], [p[3]["value"] for p in front]
+        line, = ax.step(fx, fy, where="post", color="k", lw=1.8, alpha=0.6, zorder=2)
+        line.set_gid("pareto-front")
+        for i, (_n, _c, e, hr) in enumerate(front, 1):  # numbered here, named in the legend
+            ax.annotate(str(i), (e["value"], hr["value"]), xytext=(-7, 6), textcoords="offset points", ha="right",
+                        va="bottom", fontsize=8, fontweight="bold", color="0.1")
+    first = data.networks[workload][0]
+    b0 = data.ref_backend(workload, first)
+    refs, levels = [], []
+    for m, style, name in ((data.chance_metric(workload), ":", "chance"),
+                           (data.baseline_metric(workload), "--", "baseline")):
+        v = data.val(workload, b0, m, network=first) if m else None
+        if finite(v):
+            ax.axhline(v, ls=style, color="0.4", lw=1)
+            levels.append(v)
+            refs.append(Line2D([], [], ls=style, color="0.4", lw=1, label=f"{name} ({fmt(v)})"))
+    ys_all = [p[3]["value"] for p in points + infeasible] + [
+        v for p in points + infeasible for v in (p[3]["low"], p[3]["high"]) if finite(v)]
+    ys_all += levels
+    lo, hi = min(ys_all), max(ys_all)
+    pad = max(0.03, 0.08 * (hi - lo))
+    ax.set_ylim(lo - pad, hi + 2.5 * pad)
+    xs_all = [v for p in points + infeasible for v in (p[2]["value"], p[2]["low"], p[2]["high"]) if finite(v) and v > 0]
+    ax.set_xlim(min(xs_all) / 2, max(xs_all) * 2.5)
+    ax.set_xscale("log")
+    _si_ticks(ax, "J")
+    ax.set_xlabel("modelled energy per inference (J, log scale; bars: low–high of the constants' intervals)")
+    ax.set_ylabel(f"{metric_label(metric)} (fraction; each network's own)")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.set_title(f"{workload}: {metric_label(metric)} vs energy per inference, every (network, chip) pair "
+                 f"({', '.join(data.data_tags(workload))} data)", fontsize=10)
+    net_handles = [Line2D([], [], ls="none", marker=marker[n], color="0.35", markersize=7,
+                          label=data.network_label(workload, n)) for n in nets]
+    chips = [c for c in data.chips if any(p[1] == c for p in points + infeasible)]
+    chip_handles = [Line2D([], [], ls="none", marker="s", color=colours[c], markersize=7, label=c) for c in chips]
+    extra = []
+    if infeasible:
+        extra.append(Line2D([], [], ls="none", marker="o", markerfacecolor="none", markeredgecolor="0.35",
+                            label="hollow: infeasible mapping"))
+    # figure legends placed "outside": constrained layout makes room for them
+    fig.legend(handles=net_handles, title="network (marker)", fontsize=7, title_fontsize=7.5, loc="outside right upper")
+    if front:
+        pairs = [Line2D([], [], color="k", lw=1.8, alpha=0.6, label="step line, ringed points")]
+        pairs += [Line2D([], [], ls="none", label=f"{i}: {n} / {c}") for i, (n, c, _e, _h) in enumerate(front, 1)]
+        fig.legend(handles=pairs, title="Pareto front (feasible pairs)", fontsize=7, title_fontsize=7.5,
+                   loc="outside right center", handlelength=1.5)
+    fig.legend(handles=chip_handles + extra + refs, title="chip (colour)", fontsize=7, title_fontsize=7.5,
+               loc="outside right lower")
+    return fig
+
+
 def figure_pareto(data: ReportData, workload: str):
-    """Headline task metric vs modelled energy per inference, one point per chip (None without a metric)."""
+    """Headline task metric vs modelled energy per inference, one point per chip (None without a metric);
+    a workload run with several networks gets :func:`figure_pareto_networks`."""
+    if data.multi(workload):
+        return figure_pareto_networks(data, workload)
     metric = data.headline(workload)
     if metric is None:
         return None
@@ -115,29 +249,38 @@ def _interval_err(rows):
     return [lo, hi]
 
 
+def _series(data: ReportData) -> list[tuple[str, str, str | None]]:
+    """``(label, workload, network)``: one per workload, or per (workload, network) where it has several."""
+    return [(f"{w} / {n}", w, n) if data.multi(w) else (w, w, None)
+            for w in data.workloads for n in data.networks[w][: None if data.multi(w) else 1]]
+
+
 def figure_latency(data: ReportData):
-    """Modelled latency per inference per chip (log y, low–high bars), one marker series per workload."""
+    """Modelled latency per inference per chip (log y, low–high bars), one marker series per workload
+    (per workload and network where a workload ran with several)."""
     chips = data.chips
+    series = _series(data)
     fig, axes = _new_figure(max(6.0, 0.9 * len(chips) + 2), 4.0)
     ax = axes[0][0]
-    n = max(len(data.workloads), 1)
+    n = max(len(series), 1)
     markers = "osD^vP*"
-    for i, w in enumerate(data.workloads):
-        b = data.ref_backend(w)
+    step = 0.18 if n <= 4 else 0.72 / n
+    for i, (label, w, net) in enumerate(series):
+        b = data.ref_backend(w, net)
         xs, rows, feas = [], [], []
         for j, c in enumerate(chips):
-            r = data.get(w, b, "latency_s", c)
+            r = data.get(w, b, "latency_s", c, net)
             if r and finite(r["value"]) and r["value"] > 0:
-                xs.append(j + (i - (n - 1) / 2) * 0.18)
+                xs.append(j + (i - (n - 1) / 2) * step)
                 rows.append(r)
-                feas.append(data.feasible(w, c) is not False)
+                feas.append(data.feasible(w, c, net) is not False)
         if not xs:
             continue
         line = ax.errorbar(xs, [r["value"] for r in rows], yerr=_interval_err(rows), fmt="none", capsize=3, lw=1,
                            color=f"C{i}")
         del line
         ax.scatter([x for x, f in zip(xs, feas) if f], [r["value"] for r, f in zip(rows, feas) if f],
-                   marker=markers[i % len(markers)], color=f"C{i}", zorder=3, label=w)
+                   marker=markers[i % len(markers)], color=f"C{i}", zorder=3, label=label)
         bad = [(x, r) for x, r, f in zip(xs, rows, feas) if not f]
         if bad:
             ax.scatter([x for x, _ in bad], [r["value"] for _, r in bad], marker=markers[i % len(markers)],
@@ -153,21 +296,21 @@ def figure_latency(data: ReportData):
 
 def figure_energy_split(data: ReportData):
     """Dynamic vs static share of the modelled energy per chip (stacked, %), total energy on top."""
-    wls = [w for w in data.workloads if data.chips_of(w)]
+    wls = [(label, w, n) for label, w, n in _series(data) if data.chips_of(w, n)]
     fig, axes = _new_figure(max(6.0, 3.2 * len(wls)), 4.2, ncols=max(len(wls), 1), sharey=True)
-    for ax, w in zip(axes[0], wls):
-        b = data.ref_backend(w)
-        chips = data.chips_of(w)
+    for ax, (label, w, n) in zip(axes[0], wls):
+        b = data.ref_backend(w, n)
+        chips = data.chips_of(w, n)
         dyn, sta, tot = [], [], []
         for c in chips:
-            d, s = data.val(w, b, "energy_dynamic_j", c), data.val(w, b, "energy_static_j", c)
+            d, s = data.val(w, b, "energy_dynamic_j", c, n), data.val(w, b, "energy_static_j", c, n)
             d, s = (d if finite(d) else 0.0), (s if finite(s) else 0.0)
             t = d + s
             dyn.append(100 * d / t if t > 0 else 0)
             sta.append(100 * s / t if t > 0 else 0)
-            tot.append(data.val(w, b, "energy_j", c))
+            tot.append(data.val(w, b, "energy_j", c, n))
         x = list(range(len(chips)))
-        hatches = [None if data.feasible(w, c) is not False else "//" for c in chips]
+        hatches = [None if data.feasible(w, c, n) is not False else "//" for c in chips]
         bars_d = ax.bar(x, dyn, color="C0", label="dynamic")
         bars_s = ax.bar(x, sta, bottom=dyn, color="C1", label="static")
         for bar, h in zip(list(bars_d) + list(bars_s), hatches * 2):
@@ -179,36 +322,51 @@ def figure_energy_split(data: ReportData):
         ax.set_xticks(x, chips, rotation=45, ha="right", fontsize=8)
         ax.set_ylim(0, 135)
         ax.set_yticks([0, 25, 50, 75, 100])
-        ax.set_title(w, fontsize=10)
+        ax.set_title(label.replace(" / ", "\n") if n is not None else w, fontsize=10)
     axes[0][0].set_ylabel("share of modelled energy per inference (%)")
     axes[0][0].legend(fontsize=8, loc="upper left", ncols=2)
     fig.suptitle("Dynamic vs static energy per chip (label: total per inference; hatched: infeasible)", fontsize=10)
     return fig
 
 
+def _activity_layers(data: ReportData, workload: str, network) -> list[int]:
+    n = data.net(workload, network)
+    return sorted({int(m[len("activity_layer"):]) for (w, nn, b, c, m) in data.rows
+                   if w == workload and nn == n and re.fullmatch(r"activity_layer\d+", m)})
+
+
 def figure_activity(data: ReportData, workload: str):
-    """Per-layer activity (spikes per neuron per step) of one workload, one bar per backend."""
-    layers = sorted({int(m[len("activity_layer"):]) for (w, b, c, m) in data.rows
-                     if w == workload and re.fullmatch(r"activity_layer\d+", m)})
-    if not layers:
+    """Per-layer activity (spikes per neuron per step) of one workload, one bar per backend (one panel
+    per network where the workload ran with several)."""
+    nets = [n for n in data.networks[workload] if _activity_layers(data, workload, n)]
+    if not nets:
         return None
-    bks = data.backends[workload]
-    fig, axes = _new_figure(max(5.0, 1.4 * len(layers) + 2), 3.8)
-    ax = axes[0][0]
-    width = 0.8 / max(len(bks), 1)
-    for i, b in enumerate(bks):
-        vals = [data.val(workload, b, f"activity_layer{k}") for k in layers]
-        x = [j + (i - (len(bks) - 1) / 2) * width for j in range(len(layers))]
-        ax.bar(x, [v if finite(v) else 0 for v in vals], width=width, label=b, color=f"C{i}")
-    names = []
-    for k in layers:
-        r = next(data.get(workload, b, f"activity_layer{k}") for b in bks if data.get(workload, b, f"activity_layer{k}"))
-        names.append(r["source"] or f"layer {k}")
-    ax.set_xticks(range(len(layers)), names, fontsize=8)
-    ax.set_ylabel("activity (spikes per neuron per step)")
-    ax.set_title(f"{workload}: per-layer activity", fontsize=10)
-    ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(fontsize=8)
+    multi = data.multi(workload)
+    widths = [max(5.0, 1.4 * len(_activity_layers(data, workload, n)) + 2) for n in nets]
+    fig, axes = _new_figure(sum(widths) if multi else widths[0], 3.8, ncols=len(nets),
+                            **({"sharey": True, "width_ratios": widths} if multi else {}))
+    for ax, n in zip(axes[0], nets):
+        layers = _activity_layers(data, workload, n)
+        bks = data.backends_of(workload, n)
+        width = 0.8 / max(len(bks), 1)
+        for i, b in enumerate(bks):
+            vals = [data.val(workload, b, f"activity_layer{k}", network=n) for k in layers]
+            x = [j + (i - (len(bks) - 1) / 2) * width for j in range(len(layers))]
+            ax.bar(x, [v if finite(v) else 0 for v in vals], width=width, label=b,
+                   color=f"C{data.backends[workload].index(b)}")
+        names = []
+        for k in layers:
+            r = next(data.get(workload, b, f"activity_layer{k}", network=n) for b in bks
+                     if data.get(workload, b, f"activity_layer{k}", network=n))
+            names.append(r["source"] or f"layer {k}")
+        ax.set_xticks(range(len(layers)), names, fontsize=8)
+        ax.set_title(f"network {data.network_label(workload, n)}" if multi else f"{workload}: per-layer activity",
+                     fontsize=10)
+        ax.grid(True, axis="y", alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0][0].set_ylabel("activity (spikes per neuron per step)")
+    if multi:
+        fig.suptitle(f"{workload}: per-layer activity of each network", fontsize=10)
     return fig
 
 
@@ -224,10 +382,17 @@ def build_figures(data: ReportData) -> list[tuple[str, str, bytes, bytes]]:
     specs = []
     for w in data.workloads:
         fig = figure_pareto(data, w)
-        if fig is not None:
-            specs.append((f"pareto_{slug(w)}", f"{w}: {metric_label(data.headline(w))} vs modelled energy per "
-                          "inference per chip (log x, low–high bars; ringed points and line: Pareto front of the "
-                          "feasible chips; crosses: infeasible mappings)", fig))
+        if fig is None:
+            continue
+        if data.multi(w):
+            caption = (f"{w}: {metric_label(data.headline(w))} vs modelled energy per inference of every (network, "
+                       "chip) pair (marker: network, colour: chip; log x, low–high bars; ringed points and step "
+                       "line: Pareto front of the feasible pairs; hollow markers: infeasible mappings)")
+        else:
+            caption = (f"{w}: {metric_label(data.headline(w))} vs modelled energy per inference per chip (log x, "
+                       "low–high bars; ringed points and line: Pareto front of the feasible chips; crosses: "
+                       "infeasible mappings)")
+        specs.append((f"pareto_{slug(w)}", caption, fig))
     if data.chips:
         specs.append(("latency", "Modelled latency per inference per chip and workload (log y, low–high bars)",
                       figure_latency(data)))
@@ -236,10 +401,11 @@ def build_figures(data: ReportData) -> list[tuple[str, str, bytes, bytes]]:
     for w in data.workloads:
         fig = figure_activity(data, w)
         if fig is not None:
-            specs.append((f"activity_{slug(w)}", f"{w}: fraction of neurons spiking per step, per layer and backend",
-                          fig))
+            specs.append((f"activity_{slug(w)}", f"{w}: fraction of neurons spiking per step, per layer and backend"
+                          + (" (one panel per network)" if data.multi(w) else ""), fig))
     return [(name, caption, *_render(fig)) for name, caption, fig in specs]
 
 
 
-__all__ = ["build_figures", "figure_activity", "figure_energy_split", "figure_latency", "figure_pareto", "pareto_front"]
+__all__ = ["build_figures", "figure_activity", "figure_energy_split", "figure_latency", "figure_pareto",
+           "figure_pareto_networks", "pareto_front", "pareto_pairs"]

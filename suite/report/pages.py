@@ -69,10 +69,16 @@ def html_page(data: ReportData, tables: list[Table], figures, keys: list[str], f
     for w in data.workloads:
         parts.append(f'<h2 id="wl-{esc(slug(w))}">{esc(w)} <span class=muted>({esc(", ".join(data.data_tags(w)))} '
                      "data)</span></h2>")
+        if data.multi(w):
+            parts.append(f'<p>{len(data.networks[w])} networks ran on {esc(w)}: '
+                         f'{esc(", ".join(data.network_label(w, n) for n in data.networks[w]))}. Their rows come in one '
+                         "block per network; the figure and the Pareto table compare every (network, chip) pair.</p>")
         if f"chips_{slug(w)}" in tab:
             parts.append(tab[f"chips_{slug(w)}"].to_html())
         parts.append(figure_html(f"pareto_{slug(w)}") or
                      f'<p class="muted">No task metric for {esc(w)}: no accuracy vs energy figure.</p>')
+        if f"pareto_{slug(w)}" in tab:
+            parts.append(tab[f"pareto_{slug(w)}"].to_html())
         parts.append(figure_html(f"activity_{slug(w)}"))
     parts.append('<h2 id="chips">Chips</h2>')
     if "chip_comparison" in tab:
@@ -87,7 +93,8 @@ def html_page(data: ReportData, tables: list[Table], figures, keys: list[str], f
         cfg = doc.get("config", {}) if isinstance(doc, dict) else {}
         for k, v in (prov.get("packages") or {}).items():
             pkgs.setdefault(k, set()).add(str(v))
-        cells = sorted({f"{w}/{b}" for w, b in data.frame.loc[data.frame["run_id"] == run_id, ["workload", "backend"]]
+        cells = sorted({f"{w}/{n}/{b}" if data.multi(w) else f"{w}/{b}" for w, n, b in
+                        data.frame.loc[data.frame["run_id"] == run_id, ["workload", "network", "backend"]]
                         .itertuples(index=False)})
         prow.append("<tr>" + "".join(f"<td class=l>{esc(str(x))}</td>" for x in (
             run_id, doc.get("started", ""), prov.get("spikebench_version", ""), prov.get("git_commit", ""),

@@ -177,6 +177,9 @@ class Table:
     """One report table: ``frame`` (raw values, the CSV) and one :class:`Column` per displayed column.
 
     ``notes`` go under the table; they may cite bibliography keys pandoc-style (``[@key, p. 3]``).
+    ``row_group`` (optional) maps a frame row to the label of its block of rows: consecutive rows with
+    one label share a heading row spanning the table (Markdown: a bold first cell; LaTeX: a
+    ``\\multicolumn`` line between rules; HTML: a spanning header cell). The CSV is the frame as is.
     """
 
     name: str
@@ -184,6 +187,7 @@ class Table:
     frame: pd.DataFrame
     columns: tuple[Column, ...]
     notes: tuple[str, ...] = ()
+    row_group: Callable[[Row], str] | None = None
 
     def records(self) -> list[dict]:
         """The frame's rows as dicts of plain Python values (missing -> ``None``)."""
@@ -207,6 +211,17 @@ class Table:
                 groups.append((c.group, 1))
         return groups if any(g for g, _ in groups) else []
 
+    def _row_groups(self) -> list[str | None]:
+        """Per frame row: the heading of the block it starts, else None."""
+        if self.row_group is None:
+            return [None] * len(self.frame)
+        out, last = [], object()
+        for r in self.records():
+            label = self.row_group(r)
+            out.append(label if label != last else None)
+            last = label
+        return out
+
     def to_csv(self) -> str:
         return self.frame.to_csv(index=False, lineterminator="\n")
 
@@ -219,7 +234,10 @@ class Table:
         cols = self.columns
         lines = [f"**{_md(self.caption)}**", "", "| " + " | ".join(_md(c.flat_header) for c in cols) + " |",
                  "|" + "|".join("---:" if c.align == "r" else "---" for c in cols) + "|"]
-        lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in self.cells()]
+        for head, row in zip(self._row_groups(), self.cells()):
+            if head is not None:
+                lines.append(f"| **{_md(head)}** |" + " |" * (len(cols) - 1))
+            lines.append("| " + " | ".join(cell(c) for c in row) + " |")
         if self.notes:
             lines += [""] + [f"{_md(bib.render_text(n))}  " for n in self.notes]
         return "\n".join(lines) + "\n"
@@ -251,7 +269,11 @@ class Table:
                 col += n
             out.append("".join(rules))
         out += [" & ".join(_latex_header(c.header, c.align) for c in self.columns) + " \\\\", "\\midrule"]
-        out += [" & ".join(cell(c, r) for c in self.columns) + " \\\\" for r in self.records()]
+        for i, (head, r) in enumerate(zip(self._row_groups(), self.records())):
+            if head is not None:
+                out += ["\\midrule"] if i else []
+                out.append(f"\\multicolumn{{{len(self.columns)}}}{{l}}{{\\textit{{{latex_escape(head)}}}}} \\\\")
+            out.append(" & ".join(cell(c, r) for c in self.columns) + " \\\\")
         out += ["\\bottomrule", "\\end{tabular}}",
                 "\\ifdim\\wd0>\\linewidth\\resizebox{\\linewidth}{!}{\\usebox0}\\else\\usebox0\\fi"]
         if self.notes:
@@ -274,8 +296,12 @@ class Table:
         if groups:
             top = "".join(f'<th colspan="{n}" class="group">{esc(g)}</th>' for g, n in groups)
             head = f"{top}</tr><tr>{head}"
-        body = "".join("<tr>" + "".join(f'<td class="{col.align}{" cites" if isinstance(c, Cite) else ""}">{cell(c)}</td>'
-                                        for c, col in zip(row, self.columns)) + "</tr>" for row in self.cells())
+        body = "".join(
+            (f'<tr><th colspan="{len(self.columns)}" class="l" style="background:#eef3f8">{esc(head)}</th></tr>'
+             if head is not None else "")
+            + "<tr>" + "".join(f'<td class="{col.align}{" cites" if isinstance(c, Cite) else ""}">{cell(c)}</td>'
+                               for c, col in zip(row, self.columns)) + "</tr>"
+            for head, row in zip(self._row_groups(), self.cells()))
         notes = "".join(f'<p class="note">{esc(bib.render_text(n))}</p>' for n in self.notes)
         return (f'<div class="tablewrap"><table id="tab-{esc(self.name)}"><caption>{esc(self.caption)}'
                 f"</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{notes}</div>")

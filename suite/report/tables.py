@@ -1,7 +1,9 @@
-"""The report's tables: ``workloads``, ``chips_<workload>`` and ``chip_comparison``.
+"""The report's tables: ``workloads``, ``chips_<workload>``, ``pareto_<workload>`` (workloads run with
+several networks) and ``chip_comparison``.
 
 Each builder makes one raw frame (one dict per row, SI values) and the display columns over it; the
-raw column names are listed in the package docstring.
+raw column names are listed in the package docstring. A workload with one network gives the tables
+of a store written before networks were chosen; with several, its rows come in one block per network.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from spikebench.core import bibliography as bib
 from spikebench.core.units import DASH, ENERGY_SCALES, TIME_SCALES, finite, fmt, fmt_count
 
 from .data import ReportData, metric_label, slug
+from .figures import pareto_pairs
 from .table import (
     Column,
     Table,
@@ -33,9 +36,14 @@ def short_reason(reason: str, limit: int = 60) -> str:
 
 
 def build_tables(data: ReportData) -> list[Table]:
-    """``workloads``, then ``chips_<workload>`` for each workload with estimates, then ``chip_comparison``."""
+    """``workloads``, then per workload with estimates ``chips_<workload>`` (and ``pareto_<workload>``
+    when it ran with several networks), then ``chip_comparison``."""
     tables = [workloads_table(data)]
-    tables += [chips_table(data, w) for w in data.workloads if data.chips_of(w)]
+    for w in data.workloads:
+        if any(data.chips_of(w, n) for n in data.networks[w]):
+            tables.append(chips_table(data, w))
+            if data.multi(w) and pareto_pairs(data, w)[0]:
+                tables.append(pareto_table(data, w))
     if data.chips:
         tables.append(comparison_table(data))
     return tables
@@ -56,34 +64,39 @@ def _other_metrics(value) -> str:
 
 def workloads_table(data: ReportData) -> Table:
     records, sources = [], {}
+    nets = data.any_multi  # a network column only where some workload compares networks
     for w in data.workloads:
         head, chance, base = data.headline(w), data.chance_metric(w), data.baseline_metric(w)
-        for b in data.backends[w]:
-            mine = [r for (ww, bb, c, m), r in data.rows.items() if ww == w and bb == b]
-            hr = data.get(w, b, head) if head else None
+        for n, b in [(nn, b) for nn in data.networks[w] for b in data.backends_of(w, nn)]:
+            mine = [r for (ww, nn, bb, c, m), r in data.rows.items() if ww == w and nn == n and bb == b]
+            hr = data.get(w, b, head, network=n) if head else None
             if hr and hr["source"]:
-                sources.setdefault((w, head), []).append(hr["source"])
+                sources.setdefault((f"{w} ({n})" if data.multi(w) else w, head), []).append(hr["source"])
             samples = mine[0].get("samples") if mine else None
-            others = [m for m in data.task_metrics(w, b) if m not in (head, chance, base)]
+            others = [m for m in data.task_metrics(w, b, n) if m not in (head, chance, base)]
+            ident = {"network": n, "network_hash": data.hashes.get((w, n), "")} if nets else {}
             records.append({
-                "workload": w, "data": ", ".join(sorted({r["data"] for r in mine})), "backend": b,
+                "workload": w, **ident, "data": ", ".join(sorted({r["data"] for r in mine})), "backend": b,
                 "device": str(mine[0].get("device") or "") if mine else "",
                 "samples": int(samples) if finite(samples) else None, "task_metric": head or "",
                 "value": hr["value"] if hr else None, "low": hr["low"] if hr else None,
                 "high": hr["high"] if hr else None,
-                "chance_level": data.val(w, b, chance) if chance else None,
-                "baseline": data.val(w, b, base) if base else None,
-                "other_task_metrics": "; ".join(f"{m}={data.val(w, b, m)!r}" for m in others),
-                "wall_time_per_inference_s": data.val(w, b, "wall_time_per_inference_s"),
-                "gpu_energy_per_inference_j": data.val(w, b, "gpu_energy_per_inference_j"),
-                "synaptic_events_per_inference": data.val(w, b, "synaptic_events_per_inference"),
-                "spikes_per_inference": data.val(w, b, "spikes_per_inference"),
+                "chance_level": data.val(w, b, chance, network=n) if chance else None,
+                "baseline": data.val(w, b, base, network=n) if base else None,
+                "other_task_metrics": "; ".join(f"{m}={data.val(w, b, m, network=n)!r}" for m in others),
+                "wall_time_per_inference_s": data.val(w, b, "wall_time_per_inference_s", network=n),
+                "gpu_energy_per_inference_j": data.val(w, b, "gpu_energy_per_inference_j", network=n),
+                "synaptic_events_per_inference": data.val(w, b, "synaptic_events_per_inference", network=n),
+                "spikes_per_inference": data.val(w, b, "spikes_per_inference", network=n),
                 "source": hr["source"] if hr else ""})
     frame = frame_of(records, whole=["samples"])
     if not any(finite(v) for v in frame["gpu_energy_per_inference_j"]):
         frame = frame.drop(columns="gpu_energy_per_inference_j")  # measured on a GPU only
-    columns = [
-        text("workload", "Workload"), text("data", "Data"),
+    columns = [text("workload", "Workload")]
+    if nets:
+        columns.append(Column(header="Network", align="l", cell=lambda r: _network_cell(r)))
+    columns += [
+        text("data", "Data"),
         Column(header="Backend (device)", align="l",
                cell=lambda r: f"{r['backend']} ({r['device']})" if r["device"] else r["backend"]),
         text("samples", "Samples", align="r"),
@@ -102,9 +115,18 @@ def workloads_table(data: ReportData) -> Table:
     notes = ["Task metric: the workload's headline metric (accuracy, else AUROC); chance and baseline on the "
              "same test split. Wall time is measured per inference (batch run divided by samples); events are "
              "exact counts of the simulation."]
+    if nets:
+        notes.append("Network: the network that ran (the shipped reference is <workload>-reference) and the first "
+                     "8 digits of its content hash; a workload with several networks has one row per network and "
+                     "backend.")
     notes += [f"{w} {metric_label(m)}: {src}" for (w, m), texts in sources.items() for src in dict.fromkeys(texts)]
     return Table(name="workloads", caption="Workloads: task metrics, measured wall time and events per inference",
                  frame=frame, columns=tuple(columns), notes=tuple(notes))
+
+
+def _network_cell(r) -> str:
+    h = (r.get("network_hash") or "")[:8]
+    return f"{r['network']} ({h})" if h and not str(r["network"]).endswith("@" + h) else str(r["network"])
 
 
 # ---- one workload on every chip ------------------------------------------------------------------
@@ -112,10 +134,10 @@ def workloads_table(data: ReportData) -> Table:
 _QUANTITIES = ("energy_j", "energy_dynamic_j", "energy_static_j", "latency_s")
 
 
-def _feasible_text(marks: dict[str, str], long: bool):
+def _feasible_text(marks: dict[tuple[str, str], str], long: bool):
     def cell(r) -> str:
         txt = DASH if r["feasible"] is None else ("yes" if r["feasible"] else "no")
-        mark = marks.get(r["chip"])
+        mark = marks.get((r["chip"], r["reasons"]))
         if mark is None:
             return txt
         return f"{txt} ({mark}: {short_reason(r['reasons'])})" if long and not r["feasible"] else f"{txt} ({mark})"
@@ -130,27 +152,44 @@ def _cores(r) -> str:
     return f"{fmt_count(r['cores'])} {kind}".strip()
 
 
+def _group_label(data: ReportData, w: str):
+    """A network's block heading: ``network small (8519288a): accuracy 0.875 (sparse-cpu)``."""
+    head = data.headline(w)
+
+    def label(r) -> str:
+        n = r["network"]
+        b = data.ref_backend(w, n)
+        v = data.val(w, b, head, network=n) if head else None
+        score = f": {metric_label(head)} {fmt(v)} ({b})" if finite(v) else f" ({b})"
+        return f"network {data.network_label(w, n)}{score}"
+
+    return label
+
+
 def chips_table(data: ReportData, w: str) -> Table:
-    b = data.ref_backend(w)
+    multi = data.multi(w)
     records, marks, notes = [], {}, []
     letters = iter("abcdefghijklmnopqrstuvwxyz")
-    for c in data.chips_of(w):
-        rec = {"chip": c}
-        for m in _QUANTITIES:
-            r = data.get(w, b, m, c)
-            base, unit = m.rsplit("_", 1)
-            rec[m] = r["value"] if r else None
-            if m in ("energy_j", "latency_s"):
-                rec[f"{base}_low_{unit}"], rec[f"{base}_high_{unit}"] = (r["low"], r["high"]) if r else (None, None)
-        cores, nchips = data.get(w, b, "cores", c), data.get(w, b, "chips", c)
-        feas, reason = data.feasible(w, c), data.reason(w, c)
-        rec |= {"cores": cores["value"] if cores else None, "core_kind": cores["unit"] if cores else "",
-                "chips": nchips["value"] if nchips else None, "feasible": None if feas is None else int(feas),
-                "reasons": reason, "source_keys": join_keys(chip_keys(data, c))}
-        if reason:
-            marks[c] = next(letters, "*")
-            notes.append(f"({marks[c]}) {c}: {reason}")
-        records.append(rec)
+    for n in data.networks[w] if multi else [None]:
+        b = data.ref_backend(w, n)
+        for c in data.chips_of(w, n):
+            rec = {"network": n, "network_hash": data.hashes.get((w, n), "")} if multi else {}
+            rec["chip"] = c
+            for m in _QUANTITIES:
+                r = data.get(w, b, m, c, n)
+                base, unit = m.rsplit("_", 1)
+                rec[m] = r["value"] if r else None
+                if m in ("energy_j", "latency_s"):
+                    rec[f"{base}_low_{unit}"], rec[f"{base}_high_{unit}"] = (r["low"], r["high"]) if r else (None, None)
+            cores, nchips = data.get(w, b, "cores", c, n), data.get(w, b, "chips", c, n)
+            feas, reason = data.feasible(w, c, n), data.reason(w, c, n)
+            rec |= {"cores": cores["value"] if cores else None, "core_kind": cores["unit"] if cores else "",
+                    "chips": nchips["value"] if nchips else None, "feasible": None if feas is None else int(feas),
+                    "reasons": reason, "source_keys": join_keys(chip_keys(data, c))}
+            if reason and (c, reason) not in marks:  # one letter per chip and reason, shared by networks
+                marks[(c, reason)] = next(letters, "*")
+                notes.append(f"({marks[(c, reason)]}) {c}: {reason}")
+            records.append(rec)
     frame = frame_of(records, whole=["cores", "chips", "feasible"])
     energy = scale_of(frame, "energy_j", ENERGY_SCALES)
     latency = scale_of(frame, "latency_s", TIME_SCALES)
@@ -166,9 +205,46 @@ def chips_table(data: ReportData, w: str) -> Table:
         Column(header="Feasible", align="l", cell=_feasible_text(marks, True), latex_cell=_feasible_text(marks, False)),
         cites())
     tags = ", ".join(data.data_tags(w))
-    caption = (f"{w} ({tags} data): modelled energy and latency per inference on each chip, from the event counts "
-               f"of the {b} backend; ranges from the constants' intervals")
-    return Table(name=f"chips_{slug(w)}", caption=caption, frame=frame, columns=columns, notes=tuple(notes))
+    if not multi:
+        caption = (f"{w} ({tags} data): modelled energy and latency per inference on each chip, from the event "
+                   f"counts of the {data.ref_backend(w)} backend; ranges from the constants' intervals")
+        return Table(name=f"chips_{slug(w)}", caption=caption, frame=frame, columns=columns, notes=tuple(notes))
+    caption = (f"{w} ({tags} data): modelled energy and latency per inference of each network on each chip, from "
+               "each network's event counts (backend in its heading); ranges from the constants' intervals")
+    return Table(name=f"chips_{slug(w)}", caption=caption, frame=frame, columns=columns, notes=tuple(notes),
+                 row_group=_group_label(data, w))
+
+
+# ---- the Pareto-optimal (network, chip) pairs of a workload ----------------------------------------
+
+def pareto_table(data: ReportData, w: str) -> Table:
+    """The Pareto-optimal (network, chip) pairs of a workload run with several networks, cheapest first."""
+    head = data.headline(w)
+    front, points, _ = pareto_pairs(data, w)
+    records = []
+    for n, c, e, hr in front:
+        b = data.ref_backend(w, n)
+        lat = data.get(w, b, "latency_s", c, n)
+        records.append({"network": n, "network_hash": data.hashes.get((w, n), ""), "chip": c, "backend": b,
+                        "task_metric": head, "value": hr["value"], "low": hr["low"], "high": hr["high"],
+                        "energy_j": e["value"], "energy_low_j": e["low"], "energy_high_j": e["high"],
+                        "latency_s": lat["value"] if lat else None, "data": hr["data"]})
+    frame = frame_of(records)
+    energy = scale_of(frame, "energy_j", ENERGY_SCALES)
+    columns = (Column(header="Network", align="l", cell=_network_cell), text("chip", "Chip"),
+               number("value", metric_label(head).capitalize()), quantity_range("low", "high", "Interval", ("", 1.0)),
+               quantity("energy_j", "Energy / inference ({unit})", energy),
+               quantity_range("energy_low_j", "energy_high_j", "Energy range ({unit})", energy),
+               quantity("latency_s", "Latency ({unit})", scale_of(frame, "latency_s", TIME_SCALES)),
+               text("data", "Data"))
+    notes = (f"A pair is Pareto-optimal when no other feasible pair is at least as good in both {metric_label(head)} "
+             "(higher) and nominal modelled energy per inference (lower) and better in one; "
+             f"{len(front)} of {len(points)} feasible pairs are. "
+             f"Each pair's {metric_label(head)} is its network's own (a chip model does not change it; a chip that "
+             "re-quantises the weights may lower it).",)
+    return Table(name=f"pareto_{slug(w)}", caption=f"{w}: Pareto-optimal (network, chip) pairs, {metric_label(head)} "
+                 "vs modelled energy per inference (feasible pairs, cheapest first)",
+                 frame=frame, columns=columns, notes=notes)
 
 
 # ---- every chip on every workload ----------------------------------------------------------------
@@ -181,38 +257,51 @@ def _starred(name: str, feasible: str, factor: float):
     return cell
 
 
+def comparison_groups(data: ReportData) -> list[tuple[str, str, str, str | None]]:
+    """``(column prefix, group header, workload, network)`` per column group of ``chip_comparison``: one
+    per workload, or per (workload, network) as ``<workload>/<network>`` where a workload has several."""
+    return [(f"{w}/{n}", f"{w} / {n}", w, n) if data.multi(w) else (w, w, w, None)
+            for w in data.workloads for n in data.networks[w][: None if data.multi(w) else 1]]
+
+
 def comparison_table(data: ReportData) -> Table:
     records = []
+    groups = comparison_groups(data)
     for c in data.chips:
         rec, ok, n, boundary = {"chip": c}, 0, 0, ""
-        for w in data.workloads:
-            b = data.ref_backend(w)
-            e, lat, feas = data.get(w, b, "energy_j", c), data.get(w, b, "latency_s", c), data.feasible(w, c)
+        for p, _, w, net in groups:
+            b = data.ref_backend(w, net)
+            e, lat = data.get(w, b, "energy_j", c, net), data.get(w, b, "latency_s", c, net)
+            feas = data.feasible(w, c, net)
             boundary = boundary or (e["source"] if e else "")
-            rec |= {f"{w}_energy_j": e["value"] if e else None, f"{w}_energy_low_j": e["low"] if e else None,
-                    f"{w}_energy_high_j": e["high"] if e else None, f"{w}_latency_s": lat["value"] if lat else None,
-                    f"{w}_feasible": None if feas is None else int(feas)}
+            rec |= {f"{p}_energy_j": e["value"] if e else None, f"{p}_energy_low_j": e["low"] if e else None,
+                    f"{p}_energy_high_j": e["high"] if e else None, f"{p}_latency_s": lat["value"] if lat else None,
+                    f"{p}_feasible": None if feas is None else int(feas)}
             if feas is not None:
                 n += 1
                 ok += bool(feas)
         rec |= {"feasible_on": ok, "estimated_on": n, "boundary": boundary, "title": data.chip_title(c),
                 "source_keys": join_keys(chip_keys(data, c))}
         records.append(rec)
-    frame = frame_of(records, whole=[f"{w}_feasible" for w in data.workloads])
+    frame = frame_of(records, whole=[f"{p}_feasible" for p, *_ in groups])
     columns = [text("chip", "Chip")]
-    for w in data.workloads:
+    for p, header, *_ in groups:
         for what, label, scales in (("energy_j", "Energy", ENERGY_SCALES), ("latency_s", "Latency", TIME_SCALES)):
-            unit, factor = scale_of(frame, f"{w}_{what}", scales)
-            columns.append(Column(header=f"{label} ({unit})", group=w,
-                                  cell=_starred(f"{w}_{what}", f"{w}_feasible", factor)))
+            unit, factor = scale_of(frame, f"{p}_{what}", scales)
+            columns.append(Column(header=f"{label} ({unit})", group=header,
+                                  cell=_starred(f"{p}_{what}", f"{p}_feasible", factor)))
     columns += [Column(header="Feasible on", cell=lambda r: f"{r['feasible_on']} of {r['estimated_on']}"),
                 Column(header="Energy boundary", align="l", latex_align="p{2.6cm}",
                        cell=lambda r: short_reason(r["boundary"], 48)),
                 cites()]
     notes = ("* infeasible mapping on that workload (see the workload's chip table for why). Energies and "
              "latencies are modelled per inference, nominal constants; each chip's energy boundary differs.",)
+    if data.any_multi:
+        notes += ("A workload run with several networks has one column group per network (<workload> / "
+                  "<network>); Feasible on counts (workload, network) pairs.",)
     return Table(name="chip_comparison", caption="Chip comparison: modelled energy and latency per inference",
                  frame=frame, columns=tuple(columns), notes=notes)
 
 
-__all__ = ["build_tables", "chip_keys", "chips_table", "comparison_table", "short_reason", "workloads_table"]
+__all__ = ["build_tables", "chip_keys", "chips_table", "comparison_groups", "comparison_table", "pareto_table",
+           "short_reason", "workloads_table"]

@@ -117,3 +117,65 @@ def built_report(tmp_path_factory, name: str, make=make_store):
     tmp = tmp_path_factory.mktemp(name)
     results = make(tmp / "results")
     return tmp / "out", build_report(results, tmp / "out")
+
+
+# ---- several networks on one workload --------------------------------------------------------------
+
+#: network -> (content hash, accuracy); chip -> (energy per inference in µJ, feasible)
+NETWORKS = {
+    "nmnist-reference": ("aaaa1111bbbb", 0.90, {"loihi": (150, True), "akida": (300, True), "cpu": (10000, True),
+                                                "truenorth": (3000, False)}),
+    "small": ("cccc2222dddd", 0.70, {"loihi": (100, True), "akida": (140, False), "cpu": (2600, True),
+                                     "truenorth": (1000, True)}),
+    "wide": ("eeee3333ffff", 0.95, {"loihi": (400, True), "akida": (250, True), "cpu": (20000, True),
+                                    "truenorth": (5000, True)}),
+}
+#: By hand from NETWORKS (feasible pairs sorted by energy, kept while accuracy rises):
+#: small/loihi (100 µJ, 0.70), nmnist-reference/loihi (150 µJ, 0.90), wide/akida (250 µJ, 0.95).
+#: Dominated: akida/reference (300, 0.90), loihi/wide (400, 0.95), every truenorth and cpu pair; infeasible:
+#: small/akida (140 µJ: cheaper than reference/loihi, but not mappable), reference/truenorth.
+PARETO = [("small", "loihi"), ("nmnist-reference", "loihi"), ("wide", "akida")]
+
+
+def network_rows(workload: str, network: str, *, data: str = "synthetic", backend: str = "sparse-cpu",
+                 networks=None) -> list[Row]:
+    """One network's cell: accuracy (±0.03), chance, baseline, input duration, counts, chip estimates."""
+    h, acc, chips = (networks or NETWORKS)[network]
+    common = {"workload": workload, "backend": backend, "data": data, "samples": 20, "seed": 0,
+              "network": network, "network_hash": h}
+    rows = [Row(metric="accuracy", value=acc, low=acc - 0.03, high=acc + 0.03, unit="1", kind="task",
+                source=f"synthetic generator (seeded); network {network}", **common),
+            Row(metric="chance_accuracy", value=0.1, unit="1", kind="task", **common),
+            Row(metric="baseline_accuracy", value=0.8, unit="1", kind="task", **common),
+            Row(metric="input_duration_s", value=0.3, unit="s", kind="measured", **common),
+            Row(metric="wall_time_per_inference_s", value=1e-4, unit="s", kind="measured", **common),
+            Row(metric="synaptic_events_per_inference", value=1000.0 * len(network), unit="events", kind="measured",
+                **common),
+            Row(metric="spikes_per_inference", value=50.0, unit="spikes", kind="measured", **common),
+            Row(metric="activity_layer1", value=0.01 * len(network), unit="1", kind="measured",
+                source=f"lif1 ({network})", **common)]
+    for chip, (uj, ok) in chips.items():
+        e = uj * 1e-6
+        c = {**common, "chip": chip, "kind": "modelled"}
+        rows += [Row(metric="energy_j", value=e, low=0.8 * e, high=1.5 * e, unit="J", source=f"{chip} boundary", **c),
+                 Row(metric="energy_dynamic_j", value=0.25 * e, low=0.2 * e, high=0.375 * e, unit="J", **c),
+                 Row(metric="energy_static_j", value=0.75 * e, low=0.6 * e, high=1.125 * e, unit="J", **c),
+                 Row(metric="latency_s", value=1e-3, low=0.8e-3, high=1.5e-3, unit="s", **c),
+                 Row(metric="cores", value=2.0, unit="cores", **c),
+                 Row(metric="chips", value=1.0, unit="chips", **c),
+                 Row(metric="feasible", value=1.0 if ok else 0.0, unit="bool",
+                     source="" if ok else f"lif1: does not fit {chip} ({network})", **c)]
+    return rows
+
+
+def make_networks_store(root, networks=None):
+    """nmnist with every network of ``networks`` (default :data:`NETWORKS`), plus shd with its reference only
+    (from :func:`rows_of`): one workload compares networks, the other reads as before."""
+    store = ResultsStore(root).open(create=True)
+    p = prov()
+    run_id = store.start_run({"workloads": ["nmnist", "shd"]}, p)
+    for n, (h, *_rest) in (networks or NETWORKS).items():
+        cell = "nmnist__sparse-cpu" if n == "nmnist-reference" else f"nmnist__sparse-cpu__{n}-{h[:8]}"
+        store.write_cell(run_id, cell, network_rows("nmnist", n, networks=networks), p)
+    store.write_cell(run_id, "shd__sparse-cpu", rows_of("shd", "sparse-cpu", "synthetic"), p)
+    return root
