@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -35,7 +36,14 @@ def int8_scale(matrix: np.ndarray) -> float:
 
 @dataclass(frozen=True, eq=False)
 class PreparedNetwork:
-    """A network packed into the kernel's flat arrays (transposed weight rows, offsets)."""
+    """A network packed into the kernel's flat arrays (transposed weight rows, expanded maps, offsets).
+
+    Plain dense layers keep their transposed matrix in ``W`` (and ``W8``); the others (``plain`` False:
+    conv2d, pooling) keep their expansion (:meth:`spikebench.core.network.Layer.expansion`) in
+    ``colptr`` (per layer at ``c_off``, relative to the layer's entries), ``rows`` / ``values``
+    (layer l at ``e_off[l]:e_off[l+1]``) and, when max-pooled, ``pidx`` (``n_out * p_win`` pre-pool
+    positions at ``p_off``). ``bias`` is every neuron's constant current (``Layer.neuron_bias``).
+    """
 
     network: Network
     n_in: np.ndarray
@@ -58,6 +66,18 @@ class PreparedNetwork:
     beta: np.ndarray
     thr: np.ndarray
     n_off: np.ndarray
+    plain: np.ndarray
+    cuba: np.ndarray
+    alpha: np.ndarray
+    n_tgt: np.ndarray
+    colptr: np.ndarray
+    c_off: np.ndarray
+    rows: np.ndarray
+    values: np.ndarray
+    e_off: np.ndarray
+    pidx: np.ndarray
+    p_off: np.ndarray
+    p_win: np.ndarray
     profiles: tuple
 
     @classmethod
@@ -65,7 +85,8 @@ class PreparedNetwork:
         """Pack ``network``; ``int8=False`` keeps every matrix on the float32 path (benchmarks, tests)."""
         L = len(network.layers)
         W_parts, W8_parts, R_parts, R8_parts, nz_parts = [], [], [], [], []
-        bias_parts, rbias_parts, beta_parts, thr_parts = [], [], [], []
+        bias_parts, rbias_parts, beta_parts, thr_parts, alpha_parts = [], [], [], [], []
+        colptr_parts, rows_parts, values_parts, pidx_parts = [], [], [], []
         w_off = np.zeros(L, np.int64)
         r_off = np.zeros(L, np.int64)
         w_scale = np.zeros(L, np.float32)
@@ -73,19 +94,41 @@ class PreparedNetwork:
         nz_in_off = np.zeros(L, np.int64)
         nz_rec_off = np.zeros(L, np.int64)
         n_off = np.zeros(L, np.int64)
-        wpos = rpos = zpos = npos = 0
+        n_tgt = np.zeros(L, np.int64)
+        c_off = np.zeros(L, np.int64)
+        e_off = np.zeros(L + 1, np.int64)
+        p_off = np.zeros(L, np.int64)
+        p_win = np.zeros(L, np.int64)
+        wpos = rpos = zpos = npos = cpos = epos = ppos = 0
 
-        def rows(matrix):  # transposed so each presynaptic neuron's weights are one contiguous row
+        def rows_of(matrix):  # transposed so each presynaptic neuron's weights are one contiguous row
             wt = np.ascontiguousarray(matrix.T).ravel()
             scale = int8_scale(wt) if int8 else 0.0
             return wt, (np.round(wt / scale).astype(np.int8) if scale else np.zeros(wt.size, np.int8)), scale
 
         for l, layer in enumerate(network.layers):
             w_off[l] = wpos
-            wt, w8, w_scale[l] = rows(layer.weight)
-            W_parts.append(wt)
-            W8_parts.append(w8)
-            wpos += layer.weight.size
+            c_off[l] = cpos
+            e_off[l] = epos
+            p_off[l] = ppos
+            n_tgt[l] = layer.n_out
+            if layer.plain:
+                wt, w8, w_scale[l] = rows_of(layer.weight)
+                W_parts.append(wt)
+                W8_parts.append(w8)
+                wpos += layer.weight.size
+            else:
+                exp = layer.expansion()
+                n_tgt[l] = exp.n_targets
+                colptr_parts.append(exp.colptr)
+                cpos += exp.colptr.size
+                rows_parts.append(exp.rows)
+                values_parts.append(exp.values)
+                epos += exp.nnz
+                if exp.pool_index is not None:
+                    p_win[l] = exp.pool_index.shape[1]
+                    pidx_parts.append(exp.pool_index.ravel())
+                    ppos += exp.pool_index.size
             nz_in_off[l] = zpos
             nz_parts.append(layer.fan_out_nonzero())
             zpos += layer.n_in
@@ -94,36 +137,47 @@ class PreparedNetwork:
             zpos += layer.n_out
             if layer.recurrent:
                 r_off[l] = rpos
-                rt, r8, r_scale[l] = rows(layer.recurrent_weight)
+                rt, r8, r_scale[l] = rows_of(layer.recurrent_weight)
                 R_parts.append(rt)
                 R8_parts.append(r8)
                 rpos += layer.recurrent_weight.size
             n_off[l] = npos
-            bias_parts.append(layer.bias if layer.bias is not None else np.zeros(layer.n_out, np.float32))
+            bias_parts.append(layer.neuron_bias())
             rbias_parts.append(layer.recurrent_bias if layer.recurrent_bias is not None
                                else np.zeros(layer.n_out, np.float32))
             beta_parts.append(layer.beta)
             thr_parts.append(layer.threshold)
+            alpha_parts.append(layer.alpha if layer.alpha is not None else np.zeros(layer.n_out, np.float32))
             npos += layer.n_out
+        e_off[L] = epos
         cat = lambda parts, dt: np.ascontiguousarray(np.concatenate(parts) if parts else np.zeros(1, dt), dtype=dt)
+        layers = network.layers
         return cls(
             network=network,
-            n_in=np.array([l.n_in for l in network.layers], np.int64),
-            n_out=np.array([l.n_out for l in network.layers], np.int64),
-            recurrent=np.array([l.recurrent for l in network.layers], np.bool_),
-            reset_zero=np.array([l.reset == "zero" for l in network.layers], np.bool_),
+            n_in=np.array([l.n_in for l in layers], np.int64),
+            n_out=np.array([l.n_out for l in layers], np.int64),
+            recurrent=np.array([l.recurrent for l in layers], np.bool_),
+            reset_zero=np.array([l.reset == "zero" for l in layers], np.bool_),
             W=cat(W_parts, np.float32), W8=cat(W8_parts, np.int8), w_off=w_off, w_scale=w_scale,
             R=cat(R_parts, np.float32), R8=cat(R8_parts, np.int8), r_off=r_off, r_scale=r_scale,
             nz=cat(nz_parts, np.int64), nz_in_off=nz_in_off, nz_rec_off=nz_rec_off,
-            bias=cat(bias_parts, np.float32), rbias=cat(rbias_parts, np.float32), beta=cat(beta_parts, np.float32), thr=cat(thr_parts, np.float32),
-            n_off=n_off, profiles=tuple(network.profile()),
+            bias=cat(bias_parts, np.float32), rbias=cat(rbias_parts, np.float32), beta=cat(beta_parts, np.float32),
+            thr=cat(thr_parts, np.float32), n_off=n_off,
+            plain=np.array([l.plain for l in layers], np.bool_),
+            cuba=np.array([l.alpha is not None for l in layers], np.bool_),
+            alpha=cat(alpha_parts, np.float32), n_tgt=n_tgt,
+            colptr=cat(colptr_parts, np.int64), c_off=c_off, rows=cat(rows_parts, np.int32),
+            values=cat(values_parts, np.float32), e_off=e_off,
+            pidx=cat(pidx_parts, np.int32), p_off=p_off, p_win=p_win,
+            profiles=tuple(network.profile()),
         )
 
     def kernel_args(self) -> tuple:
-        """The packed network in ``_kernel.simulate_batch``'s argument order (n_in ... n_off)."""
+        """The packed network in ``_kernel.simulate_batch``'s argument order (n_in ... p_win)."""
         return (self.n_in, self.n_out, self.recurrent, self.reset_zero, self.W, self.W8, self.w_off, self.w_scale,
                 self.R, self.R8, self.r_off, self.r_scale, self.nz, self.nz_in_off, self.nz_rec_off, self.bias,
-                self.rbias, self.beta, self.thr, self.n_off)
+                self.rbias, self.beta, self.thr, self.n_off, self.plain, self.cuba, self.alpha, self.n_tgt,
+                self.colptr, self.c_off, self.rows, self.values, self.e_off, self.pidx, self.p_off, self.p_win)
 
     def run(self, spikes: SpikeTrain, *, record: bool = False, threads: int | None = None) -> SimulationResult:
         """Simulate every sample of ``spikes``; ``threads`` caps numba's threads (default: all)."""
@@ -164,13 +218,12 @@ class PreparedNetwork:
                    for l, n in enumerate(sizes)]
         totals = counts.sum(axis=0)
         layers, spikes_in = [], spikes.n_spikes
+        accepted = {f.name for f in dataclasses.fields(LayerCounts)}
         for l, layer in enumerate(net.layers):
-            prof = self.profiles[l]
-            layers.append(LayerCounts(
-                name=layer.name, kind=layer.kind, n_in=layer.n_in, n_out=layer.n_out,
-                spikes_in=int(spikes_in), synaptic_events=int(totals[l, 0]), neuron_updates=B * T * layer.n_out,
-                spikes_out=int(totals[l, 1]), synapses=prof["synapses"], fan_in_max=prof["fan_in_max"],
-                weight_bits=layer.weight_bits))
+            counts_fields = {k: v for k, v in self.profiles[l].items() if k in accepted}  # static: shapes, geometry
+            counts_fields.update(spikes_in=int(spikes_in), synaptic_events=int(totals[l, 0]),
+                                 neuron_updates=B * T * layer.n_out, spikes_out=int(totals[l, 1]))
+            layers.append(LayerCounts(**counts_fields))
             spikes_in = totals[l, 1]
         ec = EventCounts(layers=tuple(layers), samples=B, timesteps=T, timestep_s=spikes.timestep_s,
                          source={"simulator": "spikebench", "backend": SparseCPUBackend.name, "network": net.name})
@@ -199,7 +252,8 @@ def _warm_up(prepared: PreparedNetwork) -> None:
 
 
 class SparseCPUBackend:
-    """Event-driven LIF simulation on the CPU; does work only for spikes that arrive."""
+    """Event-driven simulation on the CPU (LIF and current-based neurons; dense, recurrent, conv and
+    pooled layers); does work only for spikes that arrive, plus one update per neuron and step."""
 
     name = "sparse-cpu"
 
