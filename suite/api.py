@@ -59,8 +59,8 @@ def benchmark(model=None, workload: str = "nmnist", *, backends=("sparse-cpu",),
     import tempfile
 
     from .core.errors import SpikebenchError
-    from .harness import REFERENCE, RunConfig, run
     from .hardware_models import resolve_chips
+    from .harness import REFERENCE, RunConfig, run
     from .models import NetworkChoice, as_network
     from .results import ResultsStore
     from .workloads import get_workload

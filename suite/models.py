@@ -62,7 +62,8 @@ def _clean_binning(b: dict, where: str) -> dict:
         v = b.get(key)
         if v is None:
             continue
-        v = getattr(v, "item", lambda: v)()  # numpy scalars from HDF5
+        if hasattr(v, "item"):  # numpy scalars from HDF5
+            v = v.item()
         if key == "timesteps":
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise FileFormatError(f"{where}: binning timesteps must be a whole number >= 1, got {v!r}")
@@ -75,8 +76,14 @@ def _clean_binning(b: dict, where: str) -> dict:
     return out
 
 
+CODE_SUFFIXES = (".py", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".onnx", ".ipynb")
+
+
 def read_nir(path) -> tuple[Network, dict]:
     """A NIR file as a Network plus the binning its graph metadata asks for."""
+    if Path(path).suffix.lower() in CODE_SUFFIXES:
+        raise FileFormatError(f"{path}: spikebench reads network data files (NIR graphs), never code or pickles; "
+                              "export the model to NIR (snntorch.export_nir) or pass it to spikebench.benchmark()")
     net = Network.from_nir(path)
     nir = optional_import("nir", "nir")
     try:
@@ -96,9 +103,6 @@ def as_network(model, *, in_shape: tuple[int, ...] | None = None) -> tuple[Netwo
         return model, _clean_binning(model.metadata.get("binning", {}) or {}, f"network {model.name!r} metadata"), None
     if isinstance(model, (str, Path)):
         path = Path(model)
-        if path.suffix.lower() not in (".nir", ".h5", ".hdf5"):
-            raise FileFormatError(f"{path}: a network file must be a NIR graph (.nir); spikebench reads data files, "
-                                  "never code: pass a Python model through spikebench.benchmark()")
         net, binning = read_nir(path)
         return net, binning, str(path)
     nir = _maybe("nir")
@@ -135,8 +139,8 @@ def _from_torch(model, torch, in_shape):
             net = network_from_snntorch(model, in_shape=in_shape)
         except TypeError:  # an older reader without in_shape
             net = network_from_snntorch(model)
-        return Network(layers=net.layers, name=type(model).__name__ if net.name == "snntorch" else net.name,
-                       metadata={**net.metadata, "source": "snnTorch nn.Sequential"})
+        name = f"snntorch-{net.content_hash()[:6]}" if net.name == "snntorch" else net.name  # a Sequential has no name
+        return Network(layers=net.layers, name=name, metadata={**net.metadata, "source": "snnTorch nn.Sequential"})
     if in_shape is None:
         raise InvalidNetworkError(f"a {type(model).__name__} is exported through snnTorch's NIR exporter, which needs "
                                   "the input shape; benchmark it on a workload (which states it)")

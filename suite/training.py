@@ -50,7 +50,7 @@ from spikebench.core.errors import SpikebenchError
 from spikebench.core.fileio import atomic_write_text, json_default
 from spikebench.workloads.base import WorkloadData, provenance_note
 from spikebench.workloads.data import cache_root
-from spikebench.workloads.train_config import LayerSpec, TrainConfig
+from spikebench.workloads.train_config import ConvSpec, LayerSpec, TrainConfig
 
 METADATA_SCHEMA = "spikebench.reference-network/1"
 
@@ -63,15 +63,47 @@ def _torch_threads() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def _build(n_in: int, cfg: TrainConfig):
+def _conv_shapes(in_shape, cfg: TrainConfig) -> list[tuple]:
+    """Per layer the input shape (conv layers) and output shape, from the workload's input shape."""
+    shapes, shape = [], tuple(in_shape)
+    for spec in cfg.layers:
+        if isinstance(spec, ConvSpec):
+            if len(shape) != 3:
+                raise TrainingError(f"a conv layer needs a (C, H, W) input, got {shape}; put conv layers first")
+            h = (shape[1] + 2 * spec.padding - spec.kernel) // spec.stride + 1
+            w = (shape[2] + 2 * spec.padding - spec.kernel) // spec.stride + 1
+            if spec.pool:
+                h, w = h // spec.pool, w // spec.pool
+            if h < 1 or w < 1:
+                raise TrainingError(f"conv layer with kernel {spec.kernel} leaves no output on a {shape} input")
+            out = (spec.channels, h, w)
+        else:
+            out = (spec.n_out,)
+        shapes.append((shape, out))
+        shape = out
+    return shapes
+
+
+def _build(in_shape, cfg: TrainConfig):
     import snntorch as snn
     import torch
     from snntorch import surrogate
 
     grad = surrogate.fast_sigmoid(slope=cfg.surrogate_slope)
     mods = torch.nn.ModuleList()
-    prev = n_in
+    shapes = _conv_shapes(in_shape, cfg)
     for i, spec in enumerate(cfg.layers):
+        prev = int(np.prod(shapes[i][0]))
+        if isinstance(spec, ConvSpec):
+            conv = torch.nn.Conv2d(shapes[i][0][0], spec.channels, spec.kernel, stride=spec.stride, padding=spec.padding)
+            g = cfg.init_gain[i] if i < len(cfg.init_gain) else 1.0
+            with torch.no_grad():
+                conv.weight.mul_(g)
+                conv.bias.mul_(0.0 if cfg.zero_bias else g)
+            conv.pool = spec.pool  # average pooling of the currents after the convolution
+            lif = snn.Leaky(beta=torch.tensor(spec.beta, dtype=torch.float32), spike_grad=grad, reset_mechanism="subtract")
+            mods.append(torch.nn.ModuleDict({"conv": conv, "lif": lif}))
+            continue
         lin = torch.nn.Linear(prev, spec.n_out)
         g = cfg.init_gain[i] if i < len(cfg.init_gain) else 1.0
         with torch.no_grad():
@@ -86,7 +118,6 @@ def _build(n_in: int, cfg: TrainConfig):
         else:
             lif = snn.Leaky(beta=beta, spike_grad=grad, reset_mechanism="subtract")
         mods.append(torch.nn.ModuleDict({"fc": lin, "lif": lif}))
-        prev = spec.n_out
     return mods
 
 
@@ -102,18 +133,29 @@ def _sparse_batch(train: SpikeTrain, idx: np.ndarray):
     return torch.sparse_coo_tensor(ind, vals, (train.timesteps * len(idx), train.n), check_invariants=False).coalesce()
 
 
-def _forward(mods, x_sparse, T: int, B: int):
+def _forward(mods, x_sparse, T: int, B: int, shapes=None):
     """Output spikes ``(T, B, n_out)`` of the stack on a time-major sparse input."""
     import torch
+    import torch.nn.functional as F
 
     h = None
     for k, m in enumerate(mods):
-        fc, lif = m["fc"], m["lif"]
-        if k == 0:
-            cur = torch.sparse.mm(x_sparse, fc.weight.t()) + fc.bias
+        lif = m["lif"]
+        if "conv" in m:
+            conv, in_shape = m["conv"], shapes[k][0]
+            x = x_sparse.to_dense() if k == 0 else h
+            cur = conv(x.reshape(T * B, *in_shape))
+            pool = m["conv"].pool if hasattr(m["conv"], "pool") else 0
+            if pool:
+                cur = F.avg_pool2d(cur, pool)
+            cur = cur.reshape(T, B, -1)
         else:
-            cur = fc(h.reshape(T * B, -1))
-        cur = cur.reshape(T, B, -1)
+            fc = m["fc"]
+            if k == 0:
+                cur = torch.sparse.mm(x_sparse, fc.weight.t()) + fc.bias
+            else:
+                cur = fc(h.reshape(T * B, -1))
+            cur = cur.reshape(T, B, -1)
         spks = []
         if hasattr(lif, "recurrent"):
             spk, mem = lif.init_rleaky()
@@ -143,15 +185,27 @@ def _on_grid(v: np.ndarray, k: int, bits: int = 16) -> np.ndarray:
     return (np.clip(np.round(v.astype(np.float64) * 2.0**k), -qmax, qmax) / 2.0**k).astype(np.float32)
 
 
-def to_network(mods, cfg: TrainConfig, *, name: str, quantise: bool = True) -> tuple[Network, dict]:
+def to_network(mods, cfg: TrainConfig, *, name: str, quantise: bool = True, in_shape=None) -> tuple[Network, dict]:
     """The trained stack as an 8-bit, power-of-two-scaled spikebench Network (+ the scales used).
 
     ``quantise=False`` keeps the float32 weights (for diagnostics only: backends may then differ).
+    ``in_shape``: the workload's input shape (needed when the first layer is convolutional).
     """
+    from spikebench.core.connectivity import Pool2d
+
     layers, scales = [], []
     quant = _quantise if quantise else (lambda w: (w.astype(np.float32), 0))
     grid = _on_grid if quantise else (lambda v, k: v.astype(np.float32))
+    shapes = _conv_shapes(in_shape, cfg) if in_shape is not None else None
     for i, (m, spec) in enumerate(zip(mods, cfg.layers)):
+        if isinstance(spec, ConvSpec):
+            w, k = quant(m["conv"].weight.detach().cpu().numpy())
+            b = grid(m["conv"].bias.detach().cpu().numpy(), k)
+            layers.append(Layer(weight=w, bias=b, in_shape=shapes[i][0], stride=spec.stride, padding=spec.padding,
+                                pool=Pool2d("avg", spec.pool) if spec.pool else None, beta=spec.beta, threshold=1.0,
+                                reset="subtract", weight_bits=8, name=f"conv{i + 1}"))
+            scales.append({"layer": i, "weight_scale_exp": -k})
+            continue
         w, k = quant(m["fc"].weight.detach().cpu().numpy())
         b = grid(m["fc"].bias.detach().cpu().numpy(), k)
         kw = {}
@@ -192,7 +246,7 @@ def _versions() -> dict:
 def train_workload(workload, *, data_dir: str | Path | None = None, epochs: int | None = None, seed: int = 0,
                    out_dir: str | Path | None = None, limit: int | None = None, test_limit: int | None = None,
                    data_seed: int = 0, require_real: bool = False, log=print, config: TrainConfig | None = None,
-                   diagnose: bool = False) -> dict:
+                   diagnose: bool = False, variant: str | None = None) -> dict:
     """Train, quantise, evaluate and save ``workload``'s reference network; returns the metadata.
 
     ``seed`` drives initialisation and data order; ``data_seed`` picks the offline data set (and
@@ -200,11 +254,19 @@ def train_workload(workload, *, data_dir: str | Path | None = None, epochs: int 
     ``limit``/``test_limit`` cap the train/held-out samples (quick runs); ``epochs`` overrides the
     workload's default; ``config`` replaces its :class:`TrainConfig`; ``diagnose`` also logs the
     unquantised network's metric. Files: ``<out_dir>/<workload.name>.nir`` and ``.json`` (default
-    ``out_dir``: the current folder).
+    ``out_dir``: the current folder); a ``variant`` (a second network the workload ships, e.g.
+    N-MNIST's ``csnn``) is trained from its own recipe and saved as ``<workload.name>-<variant>.nir``.
+    A recipe with its own binning (``timestep_s``/``timesteps``) is trained and evaluated on data
+    binned that way, and the binning is stored in the NIR file's metadata.
     """
     import torch
 
-    cfg: TrainConfig = workload.train_config() if config is None else config
+    cfg: TrainConfig = workload.train_config(variant) if config is None else config
+    stem = workload.name if variant is None else f"{workload.name}-{variant}"
+    if cfg.timestep_s is not None or cfg.timesteps is not None:
+        workload = type(workload)(network_path=workload.network_path, data_params=workload.data_params,
+                                  with_baseline=workload.with_baseline, timestep_s=cfg.timestep_s,
+                                  timesteps=cfg.timesteps)
     n_epochs = cfg.epochs if epochs is None else int(epochs)
     if n_epochs < 1:
         raise TrainingError(f"epochs must be >= 1, got {epochs}")
@@ -224,7 +286,9 @@ def train_workload(workload, *, data_dir: str | Path | None = None, epochs: int 
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
     rng = np.random.Generator(np.random.PCG64(seed))
-    mods = _build(x.n, cfg)
+    in_shape = tuple(getattr(workload, "input_shape", (x.n,)))
+    shapes = _conv_shapes(in_shape, cfg)
+    mods = _build(in_shape, cfg)
     opt = torch.optim.Adam(mods.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=n_epochs) if cfg.cosine else None
     n_classes = cfg.layers[-1].n_out
@@ -243,7 +307,7 @@ def train_workload(workload, *, data_dir: str | Path | None = None, epochs: int 
         for s in range(0, len(order), B):
             idx = np.sort(order[s:s + B])
             xb = _sparse_batch(x, idx)
-            out_spk = _forward(mods, xb, x.timesteps, len(idx))
+            out_spk = _forward(mods, xb, x.timesteps, len(idx), shapes)
             counts = out_spk[cfg.readout_start:].sum(0)
             yb = torch.from_numpy(y[idx])
             loss = loss_fn(counts, yb)
@@ -261,14 +325,19 @@ def train_workload(workload, *, data_dir: str | Path | None = None, epochs: int 
             f"({time.perf_counter() - t0:.1f} s)")
     train_s = time.perf_counter() - t_start
 
-    net, quant = to_network(mods, cfg, name=f"{workload.name}-reference")
+    net, quant = to_network(mods, cfg, name=f"{workload.name}-reference" if variant is None else stem,
+                            in_shape=in_shape)
+    binning = {"timestep_s": x.timestep_s, "timesteps": x.timesteps}
+    if cfg.timestep_s is not None or cfg.timesteps is not None:
+        net = Network(layers=net.layers, name=net.name, metadata={**net.metadata, "binning": binning})
     if diagnose:
-        fnet, _ = to_network(mods, cfg, name="float", quantise=False)
+        fnet, _ = to_network(mods, cfg, name="float", quantise=False, in_shape=in_shape)
         log(f"  float32 (unquantised) network: {evaluate_network(workload, fnet, train=train, test=test)['value']:.4f}")
     evaluation = evaluate_network(workload, net, train=train, test=test)
     meta = {
         "schema": METADATA_SCHEMA,
         "workload": workload.name,
+        "variant": variant,
         "task": workload.task,
         "data": {"provenance": test.provenance, "source": _portable(test.source), "train_source": _portable(train.source),
                  "train_samples": x.samples,
@@ -277,8 +346,14 @@ def train_workload(workload, *, data_dir: str | Path | None = None, epochs: int 
         "timesteps": x.timesteps,
         "n_in": x.n,
         "architecture": {"sizes": net.sizes, "recurrent": [layer.recurrent for layer in net.layers],
+                         "layers": [{"kind": layer.kind, "in_shape": list(layer.in_shape),
+                                     "out_shape": list(layer.out_shape), **({"kernel": list(layer.weight.shape[2:]),
+                                                                             "pool": layer.pool.to_dict() if layer.pool else None}
+                                                                            if layer.conv else {})}
+                                    for layer in net.layers],
                          "beta": [list(s.beta) if isinstance(s.beta, tuple) else s.beta for s in cfg.layers], "threshold": 1.0, "reset": "subtract",
                          "readout": workload.readout},
+        "binning": binning,
         "training": {"seed": seed, "epochs": n_epochs, "batch_size": B, "lr": cfg.lr,
                      "lr_schedule": "cosine to 0 over the epochs" if cfg.cosine else "constant",
                      "weight_decay": cfg.weight_decay, "loss": "cross-entropy on output spike counts"
@@ -293,9 +368,9 @@ def train_workload(workload, *, data_dir: str | Path | None = None, epochs: int 
         "versions": _versions(),
     }
     out.mkdir(parents=True, exist_ok=True)
-    net_path = out / f"{workload.name}.nir"
+    net_path = out / f"{stem}.nir"
     net.to_nir(net_path)
-    atomic_write_text(out / f"{workload.name}.json", json.dumps(meta, indent=1, sort_keys=True, default=json_default) + "\n")
+    atomic_write_text(out / f"{stem}.json", json.dumps(meta, indent=1, sort_keys=True, default=json_default) + "\n")
     meta["total_time_s"] = round(time.perf_counter() - t_start, 2)
     return meta
 

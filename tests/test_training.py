@@ -20,13 +20,19 @@ from spikebench.workloads import data as D
 from spikebench.workloads import get_workload
 from spikebench.workloads.base import PROVENANCE_TAGS, load_network, shipped_paths
 
-SHIPPED = ("nmnist", "shd", "ecg-anomaly")
+SHIPPED = ("nmnist", "shd", "ecg-anomaly", "nmnist-csnn")  # <workload>[-<variant>]
+
+
+def _split(name: str) -> tuple[str, str | None]:
+    return ("nmnist", "csnn") if name == "nmnist-csnn" else (name, None)
 
 
 def _shipped_meta(name: str) -> dict:
     nir, js = shipped_paths(name)
     if not (nir.is_file() and js.is_file()):
-        pytest.fail(f"shipped network {nir} / {js} missing; run 'spikebench train {name} --out workloads/networks'")
+        wl, variant = _split(name)
+        pytest.fail(f"shipped network {nir} / {js} missing; run 'spikebench train {wl}"
+                    f"{' --variant ' + variant if variant else ''} --out workloads/networks'")
     return json.loads(js.read_text())
 
 
@@ -75,6 +81,27 @@ def test_train_cli_bad_input_exits_2():
 
     assert main(["train", "nope"]) == 2
     assert main(["train", "shd", "--epochs", "0"]) == 2
+    assert main(["train", "shd", "--variant", "csnn"]) == 2  # only N-MNIST ships a CSNN
+
+
+def test_conv_recipe_shapes_and_quantised_network():
+    """The CSNN recipe builds 8C5-AP2 -> 16C5-AP2 -> 10 on 2x34x34, and to_network turns the torch modules
+    into conv Layers on the 8-bit power-of-two grid with the recipe's geometry."""
+    torch = pytest.importorskip("torch")
+    from spikebench.training import _build, _conv_shapes, to_network
+
+    cfg = get_workload("nmnist").train_config("csnn")
+    shapes = _conv_shapes((2, 34, 34), cfg)
+    assert [s[1] for s in shapes] == [(8, 15, 15), (16, 5, 5), (10,)]
+    torch.manual_seed(0)
+    mods = _build((2, 34, 34), cfg)
+    net, quant = to_network(mods, cfg, name="t", in_shape=(2, 34, 34))
+    assert [layer.kind for layer in net.layers] == ["conv2d", "conv2d", "dense"]
+    assert net.layers[0].pool.kind == "avg" and net.layers[1].in_shape == (8, 15, 15) and net.n_in == 2312
+    for layer, q in zip(net.layers, quant["layers"]):
+        k = -q["weight_scale_exp"]
+        grid = np.asarray(layer.weight, np.float64) * 2.0**k
+        assert np.array_equal(grid, np.round(grid)) and np.abs(grid).max() <= 127
 
 
 # ---- retraining reproduces the shipped networks -----------------------------------------------------------
@@ -86,13 +113,18 @@ def test_retraining_reproduces_the_shipped_network(name, tmp_path):
     """`spikebench train <name>` (the recorded seed and epochs) gives the shipped weights bit for bit
     and its held-out metric."""
     meta = _shipped_meta(name)
-    got = train_workload(get_workload(name, with_baseline=False), seed=meta["training"]["seed"],
-                         epochs=meta["training"]["epochs"], out_dir=tmp_path, log=lambda *a, **k: None)
+    wl, variant = _split(name)
+    got = train_workload(get_workload(wl, with_baseline=False), seed=meta["training"]["seed"],
+                         epochs=meta["training"]["epochs"], out_dir=tmp_path, log=lambda *a, **k: None,
+                         variant=variant)
     assert got["value"] == pytest.approx(meta["value"], abs=1e-12)  # ranking metrics: scikit-learn, to the ulp
     shipped, retrained = load_network(shipped_paths(name)[0]), load_network(tmp_path / f"{name}.nir")
     for a, b in zip(shipped.layers, retrained.layers, strict=True):
+        assert (a.kind, a.in_shape, a.out_shape) == (b.kind, b.in_shape, b.out_shape)
         for field in ("weight", "bias", "recurrent_weight", "recurrent_bias", "beta"):
             x, y = getattr(a, field), getattr(b, field)
             assert (x is None and y is None) or np.array_equal(x, y), f"{name}: {a.name}.{field} differs"
     if "threshold" in meta:
         assert got["threshold"] == meta["threshold"]
+    if variant is not None:  # a variant's own binning travels with it
+        assert shipped.metadata["binning"] == retrained.metadata["binning"] == meta["binning"]

@@ -276,6 +276,19 @@ class WorkloadBase:
             self._network = load_network(self.network_path)
         return self._network
 
+    #: other networks this workload ships and can train (``spikebench train <name> --variant V``),
+    #: saved as ``workloads/networks/<name>-<V>.nir``
+    variants: tuple[str, ...] = ()
+
+    def check_variant(self, variant: str | None) -> None:
+        if variant is not None and variant not in self.variants:
+            have = ", ".join(self.variants) if self.variants else "none"
+            raise SpikebenchError(f"{self.name} has no network variant {variant!r}; its variants: {have}")
+
+    def train_config(self, variant: str | None = None):
+        """The training recipe of the reference network (or of a shipped ``variant``)."""
+        raise NotImplementedError
+
     # ---- data ---------------------------------------------------------------------------------
 
     def where_to_put(self) -> str:

@@ -256,7 +256,8 @@ class EcgAnomalyWorkload(WorkloadBase):
                 "baseline": {"auroc": metrics["baseline_auroc"], "model": "logistic regression on log1p input spike "
                              f"counts per channel in {BASELINE_BINS} sub-windows (train split)"}}
 
-    def train_config(self) -> TrainConfig:
+    def train_config(self, variant: str | None = None) -> TrainConfig:
+        self.check_variant(variant)
         return TrainConfig(layers=(LayerSpec(n_out=64, recurrent=True, beta=(0.9, 0.995)), LayerSpec(n_out=2, beta=0.9)),
                            epochs=10, batch_size=128, lr=3e-3, init_gain=(1.0, 1.0), class_weighted=True,
                            surrogate_slope=10.0)

@@ -107,7 +107,8 @@ class ShdWorkload(ClassificationWorkload):
                         total=len(data), where=path, source=src,
                         extra={"speaker": None if data.speaker is None else data.speaker[idx]})
 
-    def train_config(self) -> TrainConfig:
+    def train_config(self, variant: str | None = None) -> TrainConfig:
+        self.check_variant(variant)
         return TrainConfig(layers=(LayerSpec(n_out=128, recurrent=True, beta=(0.8, 0.98)), LayerSpec(n_out=20, beta=0.9)),
                            epochs=8, batch_size=64, lr=2e-3, init_gain=(1.0, 1.0), surrogate_slope=10.0)
 

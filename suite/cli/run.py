@@ -15,9 +15,9 @@ def register(sub) -> None:
                     "tidy rows (append-only; --resume continues an interrupted run).")
     p.add_argument("workloads", nargs="*", default=None, help="workloads (default: all): nmnist shd ecg-anomaly")
     p.add_argument("--network", action="append", default=None, metavar="FILE.nir",
-                   help="your own network as a NIR graph (repeat for several); default: each workload's shipped "
-                        "reference network. spikebench reads data files, never code: pass Python models through "
-                        "spikebench.benchmark()")
+                   help="your own network as a NIR graph (repeat for several), or the name of a network spikebench "
+                        "ships (nmnist-csnn); default: each workload's shipped reference network. spikebench reads "
+                        "data files, never code: pass Python models through spikebench.benchmark()")
     p.add_argument("--name", action="append", default=None,
                    help="row label of each --network, in order (default: the graph's name, else the file name)")
     p.add_argument("--with-reference", action="store_true",
@@ -43,7 +43,7 @@ def network_choices(paths, labels, with_reference: bool) -> tuple:
     """The --network files (with their --name labels) as NetworkChoice records."""
     from spikebench.core.errors import SpikebenchError
     from spikebench.harness import REFERENCE
-    from spikebench.models import NetworkChoice, read_nir
+    from spikebench.models import NetworkChoice
 
     paths = list(paths or [])
     labels = list(labels or [])
@@ -55,13 +55,34 @@ def network_choices(paths, labels, with_reference: bool) -> tuple:
         raise SpikebenchError("--with-reference adds the shipped network beside --network files; give --network too")
     out = [REFERENCE] if with_reference or not paths else []
     for k, p in enumerate(paths):
-        net, binning = read_nir(p)
+        net, binning, p = _read_network(p)
         from pathlib import Path
 
         default = net.name if net.name and net.name not in ("network", "snntorch") else Path(p).stem
         out.append(NetworkChoice(name=labels[k] if k < len(labels) else default, network=net, path=str(p),
                                  binning=binning))
     return tuple(out)
+
+
+def _read_network(arg: str):
+    """``(network, binning, path)`` of a --network argument: a NIR file, else a shipped network's name."""
+    from pathlib import Path
+
+    from spikebench.core.errors import FileFormatError
+    from spikebench.models import read_nir
+    from spikebench.workloads.base import NETWORKS_DIR, load_network
+
+    path = Path(arg)
+    shipped = NETWORKS_DIR / f"{arg}.nir"
+    if not path.exists() and path.suffix == "" and shipped.is_file():
+        net = load_network(shipped)  # with the metadata JSON beside it (binning, training record)
+        b = net.metadata.get("binning") or {}
+        return net, {k: b[k] for k in ("timestep_s", "timesteps") if k in b}, str(shipped)
+    if not path.exists():
+        names = sorted(p.stem for p in NETWORKS_DIR.glob("*.nir"))
+        raise FileFormatError(f"{arg}: no such NIR file, nor a network spikebench ships ({', '.join(names)})")
+    net, binning = read_nir(path)
+    return net, binning, str(path)
 
 
 def run(args) -> int:

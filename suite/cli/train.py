@@ -20,6 +20,9 @@ def register(sub) -> None:
                                    "gradients on CPU, quantise it to 8-bit power-of-two-scaled weights, evaluate "
                                    "it with the sparse-cpu backend on the held-out split, and save it.")
     p.add_argument("workload", help="nmnist, shd or ecg-anomaly")
+    p.add_argument("--variant", default=None,
+                   help="train a second network the workload ships instead of its reference (nmnist: csnn, a small "
+                        "convolutional SNN); saved as <workload>-<variant>.nir")
     p.add_argument("--data-dir", default=None,
                    help="folder with the real data (default: $SPIKEBENCH_DATA, else the offline synthetic data)")
     p.add_argument("--require-real", action="store_true", help="refuse synthetic data")
@@ -42,6 +45,7 @@ def run(args) -> int:
     from spikebench.workloads import get_workload
 
     wl = get_workload(args.workload)
+    wl.check_variant(args.variant)
     if args.epochs is not None and args.epochs < 1:
         raise SpikebenchError(f"--epochs must be >= 1, got {args.epochs}")
     positive(args.limit, "--limit")
@@ -54,7 +58,7 @@ def run(args) -> int:
     log = print if args.format == "table" else (lambda *a, **k: print(*a, file=sys.stderr, **k))
     meta = train_workload(wl, data_dir=args.data_dir, epochs=args.epochs, seed=args.seed, data_seed=args.data_seed,
                           require_real=args.require_real, out_dir=out, limit=args.limit, test_limit=args.test_limit,
-                          log=log)
+                          log=log, variant=args.variant)
     if args.format == "json":
         write_json(meta)
         return 0
@@ -68,6 +72,7 @@ def run(args) -> int:
     if "threshold" in meta:
         print(f"decision threshold (chosen on the train split): {meta['threshold']:g}")
     print(f"training {meta['training']['training_time_s']:.1f} s, {meta['training']['epochs']} epochs, "
-          f"{meta['training']['torch_threads']} torch threads; written {out / (meta['workload'] + '.nir')} and .json")
+          f"{meta['training']['torch_threads']} torch threads; written "
+          f"{out / (meta['workload'] + ('-' + meta['variant'] if meta.get('variant') else '') + '.nir')} and .json")
     print(meta["note"])
     return 0
