@@ -42,7 +42,7 @@ def test_counts_file_round_trip(tmp_path):
     back = sb.EventCounts.from_json(path)
     assert back == counts
     assert back.source["backend"] == "sparse-cpu"
-    assert back.to_dict()["schema"] == "spikebench.counts/1"
+    assert back.to_dict()["schema"] == "spikebench.counts/2"
 
 
 @pytest.mark.parametrize("case", ["nmnist-like", "rec-zero-deep", "ff-zero-bias"])
