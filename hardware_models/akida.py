@@ -4,6 +4,15 @@ Mapping: a layer takes ceil(synapse bits / (8 MB / 80)) NPs (at least one); weig
 supported precision (1, 2 or 4 bit; 8 bit in the input layer); more than 80 NPs run in several
 passes on one chip; recurrent layers are not supported by Akida 1.0 (infeasible).
 
+Convolutions (akida.toml notes): convolution is native (InputConvolutional, Convolutional,
+SeparableConvolutional NPs) with shared weights, so a conv layer's NP memory holds its kernel
+(``weights``), not the expansion; dense layers run as FullyConnected. The AKD1000 limits of the
+Akida 1.0 hardware-constraints page are enforced: square kernels 1/3/5/7 (input layer 3/5/7),
+stride 1 or 2 (2 only with 3 x 3; input layer 1-3), 'same' padding (input layer also 'valid'), no
+dilation, no grouped convolution, max pooling 1 x 1 or 2 x 2 with stride <= size (input layer also
+1 x 2 / 2 x 1, stride = size), average pooling only over the whole map (global average pooling);
+pooling of the input spikes has no Akida layer. Anything else is infeasible with the limit named.
+
 Energy: E_dyn = SE e_evMAC (one synaptic event = one MAC with non-zero input);
 E_static = P_floor T_inf.
 Latency: per step (frame), clocks = SE_step / (NPs x event-MACs per clock per NP)
@@ -34,6 +43,57 @@ ASSUMPTIONS = (
     "latency: event-MACs spread evenly over the NPs used (0.137 per clock per NP, fitted on AKD1500 AkidaNets); "
     "with more than one pass every weight is reloaded once per frame; host transfer time is not modelled",
 )
+CONV_ASSUMPTIONS = (
+    "conv layers: native convolution NPs store the kernel once (weights x bits), split over NPs without "
+    "replication; a conv synaptic event is one event-MAC",
+)
+
+
+def _same_padding(k: int, p: int) -> bool:
+    return p == (k - 1) // 2
+
+
+def conv_limits(lp, *, input_layer: bool) -> list[str]:
+    """Why a conv layer does not fit Akida 1.0 (AKD1000) convolution NPs; empty when it does."""
+    out = []
+    kh, kw = lp.kernel
+    sh, sw = lp.stride or (1, 1)
+    ph, pw = lp.padding or (0, 0)
+    what = "InputConvolutional" if input_layer else "Convolutional"
+    kernels = (3, 5, 7) if input_layer else (1, 3, 5, 7)
+    if kh != kw or kh not in kernels:
+        out.append(f"{lp.name}: kernel {kh}x{kw}: Akida 1.0 {what} takes square kernels "
+                   f"{'/'.join(map(str, kernels))}")
+    strides = (1, 2, 3) if input_layer else (1, 2)
+    if sh != sw or sh not in strides or (not input_layer and sh == 2 and kh != 3):
+        out.append(f"{lp.name}: stride {sh}x{sw}: Akida 1.0 {what} takes stride {'/'.join(map(str, strides))}"
+                   + ("" if input_layer else " (2 only with 3x3 kernels)"))
+    same = _same_padding(kh, ph) and _same_padding(kw, pw)
+    if not (same or (input_layer and (ph, pw) == (0, 0))):
+        out.append(f"{lp.name}: padding {ph}x{pw}: Akida 1.0 {what} pads 'same' only"
+                   + (" or 'valid'" if input_layer else "") + f" ({(kh - 1) // 2}x{(kw - 1) // 2} here)")
+    if (lp.dilation or (1, 1)) != (1, 1):
+        out.append(f"{lp.name}: dilation {lp.dilation[0]}x{lp.dilation[1]}: Akida 1.0 convolutions are not dilated")
+    if (lp.groups or 1) != 1:
+        out.append(f"{lp.name}: groups={lp.groups}: Akida 1.0 has no grouped convolution layer (depthwise "
+                   "convolution only fused inside SeparableConvolutional, without neurons of its own)")
+    if lp.pool_in is not None:
+        out.append(f"{lp.name}: pooling of the input spikes ({lp.pool_in.describe()}) has no Akida 1.0 layer")
+    pool = lp.pool
+    if pool is not None:
+        g = lp.conv_geometry()
+        if pool.kind == "max":
+            sizes = ((1, 1), (1, 2), (2, 1), (2, 2)) if input_layer else ((1, 1), (2, 2))
+            stride_ok = (pool.stride == pool.kernel) if input_layer else (
+                pool.stride[0] == pool.stride[1] and pool.stride[0] in (1, 2) and pool.stride[0] <= pool.kernel[0])
+            if pool.kernel not in sizes or not stride_ok:
+                out.append(f"{lp.name}: {pool.describe()}: Akida 1.0 {what} max-pools "
+                           + ("1x1, 1x2, 2x1 or 2x2 with stride = size" if input_layer
+                              else "1x1 or 2x2 with stride 1 or 2 (<= size)"))
+        elif tuple(pool.kernel) != tuple(g.conv_hw):
+            out.append(f"{lp.name}: {pool.describe()}: Akida 1.0 averages only over the whole map (global average "
+                       "pooling); other sum/avg pooling of currents has no Akida layer")
+    return out
 
 
 def nearest_supported(bits: int, *, input_layer: bool) -> int:
@@ -44,7 +104,7 @@ def nearest_supported(bits: int, *, input_layer: bool) -> int:
 
 def place(profile: NetworkProfile, sheet: ChipSheet) -> Placement:
     np_bits = sheet["sram_per_chip"].si() * 8 / sheet["nps_per_chip"].value
-    reasons, nps = [], []
+    reasons, nps, bits = [], [], []
     feasible = True
     for k, lp in enumerate(profile.layers):
         wb = max(1, lp.weight_bits)
@@ -54,21 +114,33 @@ def place(profile: NetworkProfile, sheet: ChipSheet) -> Placement:
         if lp.kind == "recurrent":
             feasible = False
             reasons.append(f"{lp.name}: recurrent layers are not supported by Akida 1.0")
-        nps.append(max(1, ceil_div(lp.synapses * eff, np_bits)))
+        if lp.is_conv:
+            bad = conv_limits(lp, input_layer=(k == 0))
+            if bad:
+                feasible = False
+                reasons.extend(bad)
+        if lp.neuron == "cubalif":
+            reasons.append(f"{lp.name}: CubaLIF neurons: an Akida 1.0 neuron keeps no state between frames (no leak, "
+                           "no synaptic current); estimated from the events, the dynamics are not reproduced")
+        stored = lp.stored_synapses("kernel", fold_pooling=False)  # dense: every synapse (FullyConnected)
+        nps.append(max(1, ceil_div(stored * eff, np_bits)))
+        bits.append(stored * eff)
     total = sum(nps)
     passes = max(1, ceil_div(total, sheet["nps_per_chip"].value))
     if passes > 1:
         reasons.append(f"{total} NPs > {int(sheet['nps_per_chip'].value)}: runs in {passes} passes per frame "
                        "(reprogramming time added)")
     return Placement(cores=total, chips=1, layer_cores=tuple(nps), feasible=feasible, reasons=tuple(reasons),
-                     assumptions=ASSUMPTIONS, extra={"passes": passes})
+                     assumptions=ASSUMPTIONS + (CONV_ASSUMPTIONS if profile.has_conv else ()),
+                     extra={"passes": passes, "synapse_bits": tuple(bits)})
 
 
 def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time: bool):
     T = per.timesteps
     se_tot = per.synaptic_events
     nps = max(1, pl.cores)
-    reload_weights = sum(lp.synapses for lp in profile.layers) if pl.extra["passes"] > 1 else 0
+    reload_weights = (sum(lp.stored_synapses("kernel", fold_pooling=False) for lp in profile.layers)
+                      if pl.extra["passes"] > 1 else 0)
 
     def f(p):
         e_dyn = se_tot * p["e_evmac"]

@@ -27,6 +27,8 @@ from typing import Protocol, runtime_checkable
 
 from spikebench.core import EventCounts
 
+from .conv import ConvGeometry, PoolSpec, pool_len
+from .conv import geometry as _conv_geometry
 from .params import ChipSheet
 
 DEFAULT_WEIGHT_BITS = 8
@@ -34,7 +36,15 @@ DEFAULT_WEIGHT_BITS = 8
 
 @dataclass(frozen=True, kw_only=True)
 class LayerProfile:
-    """Shape of one layer as a chip mapping sees it. ``*_assumed`` flags say what was defaulted."""
+    """Shape of one layer as a chip mapping sees it. ``*_assumed`` flags say what was defaulted.
+
+    ``synapses`` are the expanded non-zero connections (for a conv layer every (input, neuron) pair
+    joined by a non-zero effective weight; with max pooling, (input, pre-pool position) pairs).
+    A conv layer (``kind`` ``"conv2d"``) also carries its geometry (shapes ``[C, H, W]``, kernel,
+    stride, padding, dilation, groups, pooling) and ``weights``, the unique non-zero weights of its
+    kernel. How much synapse memory a chip needs is :meth:`stored_synapses`: the expanded synapses on
+    a chip without weight sharing, the kernel (per core that holds part of a channel) on one with it.
+    """
 
     name: str
     kind: str
@@ -46,6 +56,18 @@ class LayerProfile:
     synapses_assumed: bool = False
     fan_in_assumed: bool = False
     weight_bits_assumed: bool = False
+    in_shape: tuple[int, ...] | None = None
+    out_shape: tuple[int, ...] | None = None
+    kernel: tuple[int, int] | None = None
+    stride: tuple[int, int] | None = None
+    padding: tuple[int, int] | None = None
+    dilation: tuple[int, int] | None = None
+    groups: int | None = None
+    pool: PoolSpec | None = None
+    pool_in: PoolSpec | None = None
+    weights: int | None = None
+    neuron: str | None = None
+    weights_assumed: bool = False
 
     @property
     def axons(self) -> int:
@@ -57,6 +79,108 @@ class LayerProfile:
         """Mean number of synapses per presynaptic source."""
         return self.synapses / self.axons
 
+    # ---- convolution ----------------------------------------------------------------------------
+
+    @property
+    def is_conv(self) -> bool:
+        """A conv2d layer whose geometry is known (shapes and kernel)."""
+        return (self.kind == "conv2d" and self.kernel is not None and self.in_shape is not None
+                and len(self.in_shape) == 3 and self.out_shape is not None and len(self.out_shape) == 3)
+
+    def conv_geometry(self, *, fold_max: bool = False) -> ConvGeometry | None:
+        """Geometry with sum/avg pooling folded into the synapses (max pooling too when ``fold_max``);
+        ``None`` for a layer that is not a conv layer with known geometry."""
+        if not self.is_conv:
+            return None
+        return _conv_geometry(in_shape=self.in_shape, out_shape=self.out_shape, kernel=self.kernel,
+                             stride=self.stride, padding=self.padding, dilation=self.dilation, groups=self.groups,
+                             pool=self.pool, pool_in=self.pool_in, fold_max=fold_max)
+
+    @property
+    def pool_kind(self) -> str | None:
+        return None if self.pool is None else self.pool.kind
+
+    @property
+    def kernel_weights(self) -> int:
+        """Unique non-zero weights stored once (conv kernel taps once; dense: the synapses)."""
+        if self.weights is not None:
+            return self.weights
+        g = self.conv_geometry()
+        return g.dense_kernel if g is not None else self.synapses
+
+    def replicas(self, neurons_per_core: float | None) -> int:
+        """Cores one output channel of a conv layer spans (each needs that channel's kernel): 1 when
+        a channel's map fits one core's neurons."""
+        g = self.conv_geometry()
+        if g is None or not neurons_per_core:
+            return 1
+        return max(1, ceil_div(g.positions_out, neurons_per_core))
+
+    def stored_synapses(self, sharing: str, *, neurons_per_core: float | None = None,
+                        fold_pooling: bool = True) -> int:
+        """Synapse entries a chip stores for this layer.
+
+        ``sharing``: ``"expanded"`` (no weight sharing: every synapse, as dense layers always are),
+        ``"kernel"`` (a conv kernel stored once in every core that holds part of an output
+        channel: :meth:`kernel_weights` x :meth:`replicas`) or ``"border_patterns"`` (as
+        ``"kernel"``, one copy of the kernel's taps per distinct border pattern of the input
+        positions, see :mod:`.conv`). ``fold_pooling``: sum/avg pooling is folded into the
+        synapses (the stored kernel grows to the effective kernel); False for chips that pool
+        natively. Layers that are not conv layers store their expanded synapses.
+        """
+        if sharing == "expanded" or not self.is_conv:
+            return self.synapses
+        if sharing not in ("kernel", "border_patterns"):
+            raise ValueError(f"unknown weight sharing {sharing!r}")
+        g = self.conv_geometry()
+        w = float(self.kernel_weights)
+        if fold_pooling and (self.pool_in is not None or self.pool_kind in ("sum", "avg")):
+            w *= g.fold_ratio
+        if sharing == "border_patterns":
+            w *= g.border_factor
+        return int(math.ceil(w - 1e-9)) * self.replicas(neurons_per_core)
+
+    def dense_macs(self) -> int:
+        """Multiply-accumulates of one dense evaluation per step (a time-stepped CPU/GPU
+        simulation): conv C_out H_conv W_conv (C_in / groups) kh kw; dense n_in n_out (the pooled
+        input when ``pool_in``), plus n_out^2 when recurrent."""
+        g = self.conv_geometry()
+        if g is not None:
+            return g.dense_macs
+        n_in = self.n_in
+        if self.pool_in is not None and self.in_shape is not None and len(self.in_shape) == 3:
+            c, h, w = self.in_shape
+            n_in = c * pool_len(h, self.pool_in.kernel[0], self.pool_in.stride[0]) * pool_len(
+                w, self.pool_in.kernel[1], self.pool_in.stride[1])
+        return n_in * self.n_out + (self.n_out * self.n_out if self.kind == "recurrent" else 0)
+
+    def dense_weights(self) -> int:
+        """Weights a dense evaluation reads once per step: the kernel (zeros included) of a conv
+        layer, every matrix entry of a dense one."""
+        g = self.conv_geometry()
+        if g is not None:
+            return g.dense_kernel
+        return self.dense_macs()
+
+    def pool_ops(self) -> int:
+        """Operations of the layer's pooling per dense evaluation: one per window element."""
+        ops = 0
+        if self.pool_in is not None and self.in_shape is not None and len(self.in_shape) == 3:
+            c, h, w = self.in_shape
+            ops += c * pool_len(h, self.pool_in.kernel[0], self.pool_in.stride[0]) * pool_len(
+                w, self.pool_in.kernel[1], self.pool_in.stride[1]) * self.pool_in.area
+        if self.pool is not None and self.out_shape is not None:
+            ops += math.prod(self.out_shape) * self.pool.area
+        return ops
+
+
+def _pair_or_none(v) -> tuple[int, int] | None:
+    return None if v is None else tuple(int(x) for x in v)
+
+
+def _shape_or_none(v) -> tuple[int, ...] | None:
+    return None if v is None else tuple(int(x) for x in v)
+
 
 @dataclass(frozen=True, kw_only=True)
 class NetworkProfile:
@@ -65,12 +189,34 @@ class NetworkProfile:
     @classmethod
     def from_counts(cls, counts: EventCounts, *, default_weight_bits: int = DEFAULT_WEIGHT_BITS) -> NetworkProfile:
         """Profile from a counts file's layers. Missing synapses -> dense (all-to-all, plus all
-        recurrent pairs); missing fan-in -> every source; missing weight_bits -> ``default_weight_bits``."""
+        recurrent pairs; a conv layer: every neuron reads its whole effective kernel); missing fan-in
+        -> every source (conv: the effective kernel); missing weight_bits -> ``default_weight_bits``;
+        a conv layer's missing ``weights`` -> its dense kernel. Geometry fields of schema /2 are read
+        when present (``None`` for schema /1 files)."""
         out = []
         for layer in counts.layers:
             rec = layer.kind == "recurrent"
+            geo = dict(
+                in_shape=_shape_or_none(getattr(layer, "in_shape", None)),
+                out_shape=_shape_or_none(getattr(layer, "out_shape", None)),
+                kernel=_pair_or_none(getattr(layer, "kernel", None)),
+                stride=_pair_or_none(getattr(layer, "stride", None)),
+                padding=_pair_or_none(getattr(layer, "padding", None)),
+                dilation=_pair_or_none(getattr(layer, "dilation", None)),
+                groups=getattr(layer, "groups", None),
+                pool=PoolSpec.of(getattr(layer, "pool", None)),
+                pool_in=PoolSpec.of(getattr(layer, "pool_in", None)),
+                neuron=getattr(layer, "neuron", None),
+            )
+            weights = getattr(layer, "weights", None)
             dense = layer.n_in * layer.n_out + (layer.n_out * layer.n_out if rec else 0)
             fan_dense = layer.n_in + (layer.n_out if rec else 0)
+            probe = LayerProfile(name=layer.name, kind=layer.kind, n_in=layer.n_in, n_out=layer.n_out, synapses=0,
+                                 fan_in_max=0, weight_bits=1, **geo)
+            g = probe.conv_geometry(fold_max=True)
+            if g is not None:  # a conv neuron reads (C_in / groups) x the effective kernel, at most
+                fan_dense = (g.c_in // g.groups) * g.rows.taps * g.cols.taps
+                dense = fan_dense * layer.n_out
             out.append(LayerProfile(
                 name=layer.name, kind=layer.kind, n_in=layer.n_in, n_out=layer.n_out,
                 synapses=dense if layer.synapses is None else max(int(layer.synapses), 0),
@@ -79,6 +225,9 @@ class NetworkProfile:
                 synapses_assumed=layer.synapses is None,
                 fan_in_assumed=layer.fan_in_max is None,
                 weight_bits_assumed=layer.weight_bits is None,
+                weights=None if weights is None else int(weights),
+                weights_assumed=weights is None and g is not None,
+                **geo,
             ))
         return cls(layers=tuple(out))
 
@@ -94,7 +243,15 @@ class NetworkProfile:
         names = [lp.name for lp in self.layers if lp.fan_in_assumed]
         if names:
             notes.append(f"fan_in_max not given for {', '.join(names)}: assumed every source of the layer")
+        names = [lp.name for lp in self.layers if lp.weights_assumed]
+        if names:
+            notes.append(f"weights not given for {', '.join(names)}: assumed a dense kernel "
+                         "(C_out x C_in/groups x kh x kw unique weights)")
         return notes
+
+    @property
+    def has_conv(self) -> bool:
+        return any(lp.is_conv for lp in self.layers)
 
 
 @dataclass(frozen=True, kw_only=True)

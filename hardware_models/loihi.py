@@ -3,6 +3,15 @@
 Mapping: a layer takes max(neuron-bound, synapse-memory-bound) cores, times the number of
 4,096-axon groups its inputs need; 128 cores per chip, up to 768 chips.
 
+Convolutions (loihi.toml notes): Loihi shares weights through population axons. A conv layer is
+stored as nengo-loihi's ``conv2d_loihi_weights`` lays it out: one synapse list per distinct border
+pattern of the input pixels (interior pixels share one), each holding the kernel taps that pattern
+reaches for every input channel and output channel of the core, and one population axon per input
+pixel (channels are its atoms). Stored synapses = kernel weights x border factor (3 x 3 stride 1:
+9, see :mod:`.conv`) x cores an output channel spans. Sum/avg pooling folds into the kernel;
+max pooling of currents is not mapped (infeasible). Loihi's compartments carry a current and a
+voltage, so LIF, IF and CubaLIF neurons all map.
+
 Energy: E_dyn = SE e_syn + NU_active e_nu,active + NU_inactive e_nu,inactive
 + messages (e_spike,tile + hops e_hop); E_static = chips (P_static + P_x86) T_inf.
 Latency: T_inf = T (max over layers of the per-core step work + barrier); the barrier grows with
@@ -24,6 +33,21 @@ ASSUMPTIONS = (
     "chip-to-chip link energy is not modelled",
     "synaptic events spread evenly over a layer's cores; the busiest layer's core sets the step time",
 )
+CONV_ASSUMPTIONS = (
+    "conv layers: weights shared through population axons as nengo-loihi lays a convolution out (one synapse "
+    "list per distinct border pattern of the input pixels, one axon per input pixel); a core holding part of an "
+    "output channel stores that channel's kernel; sum/avg pooling folded into the kernel",
+    "conv layers: each input spike is still sent to every core of its layer (an upper bound on messages)",
+)
+
+
+def conv_reasons(lp, chip: str) -> list[str]:
+    """Why a conv layer cannot be mapped on Loihi / Loihi 2 (empty when it can)."""
+    if lp.is_conv and lp.pool_kind == "max":
+        return [f"{lp.name}: max pooling of currents is not available on {chip}: its toolchains map convolutions "
+                "and weighted sum pooling only (no maximum over synaptic currents); use sum/avg pooling or a "
+                "strided convolution"]
+    return []
 
 
 def place(profile: NetworkProfile, sheet: ChipSheet) -> Placement:
@@ -31,28 +55,39 @@ def place(profile: NetworkProfile, sheet: ChipSheet) -> Placement:
     mem_bits = sheet["syn_mem_per_core"].si() * 8
     axons_max = sheet["axons_per_core"].value
     wb_max = int(sheet["weight_bits_max"].value)
-    reasons, layer_cores = [], []
+    reasons, layer_cores, bits = [], [], []
+    feasible = True
     for lp in profile.layers:
         wb = max(1, lp.weight_bits)
         if wb > wb_max:
             reasons.append(f"{lp.name}: {wb}-bit weights exceed Loihi's {wb_max} bits: estimated at {wb_max} bits")
             wb = wb_max
-        groups = max(1, ceil_div(lp.axons, axons_max))
+        bad = conv_reasons(lp, "Loihi")
+        if bad:
+            feasible = False
+            reasons.extend(bad)
+        if lp.is_conv:  # one population axon per input pixel; synapse lists shared per border pattern
+            axons = lp.in_shape[1] * lp.in_shape[2]
+            stored = lp.stored_synapses("border_patterns", neurons_per_core=n_core)
+        else:
+            axons, stored = lp.axons, lp.synapses
+        groups = max(1, ceil_div(axons, axons_max))
         if groups > 1:
-            reasons.append(f"{lp.name}: {lp.axons} input axons exceed {axons_max} per core: inputs split over "
+            reasons.append(f"{lp.name}: {axons} input axons exceed {axons_max} per core: inputs split over "
                            f"{groups} cores per neuron group (extra cores counted)")
-        cores = max(ceil_div(lp.n_out, n_core) * groups, ceil_div(lp.synapses * wb, mem_bits), 1)
+        cores = max(ceil_div(lp.n_out, n_core) * groups, ceil_div(stored * wb, mem_bits), 1)
         layer_cores.append(cores)
+        bits.append(stored * wb)
     total = sum(layer_cores)
     chips = max(1, ceil_div(total, sheet["cores_per_chip"].value))
-    feasible = True
     if chips > 1:
         reasons.append(f"multi-chip: {total} cores need {chips} chips")
     if chips > sheet["max_chips"].value:
         feasible = False
         reasons.append(f"needs {chips} chips, more than the largest Loihi system ({int(sheet['max_chips'].value)})")
     return Placement(cores=total, chips=chips, layer_cores=tuple(layer_cores), feasible=feasible,
-                     reasons=tuple(reasons), assumptions=ASSUMPTIONS)
+                     reasons=tuple(reasons), assumptions=ASSUMPTIONS + (CONV_ASSUMPTIONS if profile.has_conv else ()),
+                     extra={"synapse_bits": tuple(bits)})
 
 
 def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time: bool):

@@ -3,6 +3,13 @@
 Mapping: a layer takes max(neuron-bound (8,192 per core), synapse-memory-bound) cores; weights
 above 8 bits are re-quantised; 128 cores per chip.
 
+Convolutions (loihi2.toml notes): Loihi 2 stores a convolution's kernel, not its expansion (lava-dl
+uses "Loihi 2's convolutional network compression"). Stored synapses = kernel weights x cores an
+output channel spans (assumed: a core holding part of a channel keeps that channel's kernel, all
+input channels); sum/avg pooling folds into the kernel (lava-dl netx pools are weighted sums); max
+pooling of currents is not mapped (infeasible). The default lava-dl neuron is CUBA-LIF, so LIF, IF
+and CubaLIF all map.
+
 Energy: E_dyn = SE e_syn,all-in + NU e_nu, where e_syn,all-in is an upper bound derived from the
 PilotNet LIF system measurements (no per-op energy is published); E_static = chips P_static T_inf.
 Latency: simplified max-affine model (Timcheck 2026): t_step = max over the busiest core of
@@ -13,6 +20,7 @@ from __future__ import annotations
 
 from ._shell import ChipShell
 from .base import NetworkProfile, PerInference, Placement, ceil_div, pace
+from .loihi import conv_reasons
 from .params import ChipSheet
 
 ASSUMPTIONS = (
@@ -21,26 +29,39 @@ ASSUMPTIONS = (
     "synapse memory: weight_bits per synapse, no index overhead; no fan-in limit is published, none enforced",
     "synaptic events spread evenly over a layer's cores; the busiest core sets the step time (max-affine model)",
 )
+CONV_ASSUMPTIONS = (
+    "conv layers: the kernel is stored, not its expansion (Loihi 2 convolutional compression); assumed once per "
+    "core that holds part of an output channel (all input channels), without index overhead; sum/avg pooling "
+    "folded into the kernel",
+)
 
 
 def place(profile: NetworkProfile, sheet: ChipSheet) -> Placement:
     n_core = sheet["neurons_per_core"].value
     mem_bits = sheet["syn_mem_per_core"].si() * 8
     wb_max = int(sheet["weight_bits_max"].value)
-    reasons, layer_cores = [], []
+    reasons, layer_cores, bits = [], [], []
+    feasible = True
     for lp in profile.layers:
         wb = max(1, lp.weight_bits)
         if wb > wb_max:
             reasons.append(f"{lp.name}: {wb}-bit weights exceed Loihi 2's {wb_max}-bit stored weights: "
                            f"estimated at {wb_max} bits (plus a weight exponent)")
             wb = wb_max
-        layer_cores.append(max(ceil_div(lp.n_out, n_core), ceil_div(lp.synapses * wb, mem_bits), 1))
+        bad = conv_reasons(lp, "Loihi 2")
+        if bad:
+            feasible = False
+            reasons.extend(bad)
+        stored = lp.stored_synapses("kernel", neurons_per_core=n_core)
+        layer_cores.append(max(ceil_div(lp.n_out, n_core), ceil_div(stored * wb, mem_bits), 1))
+        bits.append(stored * wb)
     total = sum(layer_cores)
     chips = max(1, ceil_div(total, sheet["cores_per_chip"].value))
     if chips > 1:
         reasons.append(f"multi-chip: {total} cores need {chips} chips")
-    return Placement(cores=total, chips=chips, layer_cores=tuple(layer_cores), feasible=True,
-                     reasons=tuple(reasons), assumptions=ASSUMPTIONS)
+    return Placement(cores=total, chips=chips, layer_cores=tuple(layer_cores), feasible=feasible,
+                     reasons=tuple(reasons), assumptions=ASSUMPTIONS + (CONV_ASSUMPTIONS if profile.has_conv else ()),
+                     extra={"synapse_bits": tuple(bits)})
 
 
 def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time: bool):

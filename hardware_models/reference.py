@@ -2,7 +2,9 @@
 
 Every step computes every synapse (n_in n_out, plus n_out^2 when recurrent) and updates every
 neuron, whatever the spikes: ops = T (dense MACs + neurons); weights (4 bytes, fp32) are read once
-per step. E_dyn = ops e_op + bytes e_byte; latency = T (ops per step / throughput + kernel launches
+per step. A conv layer's dense MACs are C_out H_conv W_conv (C_in / groups) kh kw (the convolution
+evaluated at every output position, as a framework's conv2d does), its weights the kernel; pooling
+adds one op per window element. E_dyn = ops e_op + bytes e_byte; latency = T (ops per step / throughput + kernel launches
 per step x t_launch); E_static = P_idle latency. The GPU launches KERNELS_PER_LAYER_STEP kernels per
 layer and step (t_launch 5-20 us, HolisticTraceAnalysis documentation); the CPU has no launch term.
 CPU idle power and throughput are placeholders, not from the reference (grade unverified): every
@@ -43,9 +45,9 @@ def place(profile: NetworkProfile, sheet: ChipSheet) -> Placement:
 
 def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time: bool):
     T = per.timesteps
-    macs_step = sum(lp.n_in * lp.n_out + (lp.n_out * lp.n_out if lp.kind == "recurrent" else 0) for lp in profile.layers)
+    macs_step = sum(lp.dense_macs() + lp.pool_ops() for lp in profile.layers)
     ops = T * (macs_step + sum(lp.n_out for lp in profile.layers))
-    weight_bytes = T * macs_step * BYTES_PER_WEIGHT
+    weight_bytes = T * sum(lp.dense_weights() for lp in profile.layers) * BYTES_PER_WEIGHT
     launches_step = KERNELS_PER_LAYER_STEP * len(profile.layers)
 
     def f(p):

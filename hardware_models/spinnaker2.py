@@ -3,6 +3,13 @@
 Mapping: a layer takes max(ceil(n_out / 1,024), ceil(synapse bits / 128 KiB)) PEs; 148 usable PEs
 per chip.
 
+Convolutions (spinnaker2.toml notes): synapse processing is ARM software, so a conv layer keeps its
+kernel once in the SRAM of every PE that holds part of an output channel, as the SpiNNaker software
+(sPyNNaker's local-only ConvolutionConnector: the kernel "shared by neurons in the post population")
+does, and each event costs the same cycles as today. Pooling runs in software too (sPyNNaker pools
+the input by averaging; max pooling of currents is assumed as a software kernel at the counted
+pre-pool events), so the stored kernel is not enlarged by pooling. Any neuron model is software.
+
 Energy (processor-based, software cycles): cycles = SE cycles_per_se + NU cycles_per_nu;
 E_dyn = cycles e_cycle; E_static = (chips P_chip,static + PEs used P_PE,base) T_inf (unused PEs off,
 a PE that finishes its tick work sleeps).
@@ -23,18 +30,28 @@ ASSUMPTIONS = (
     "every synaptic event runs on the ARM software path (MAC array, packets and DMA not modelled)",
     "work spread evenly over a layer's PEs; the busiest PE sets the step time",
 )
+CONV_ASSUMPTIONS = (
+    "conv layers: the kernel stored once per PE that holds part of an output channel (the SpiNNaker software's "
+    "local-only convolution, sPyNNaker; carried over to SpiNNaker 2, not verified there); pooling in software; "
+    "synaptic events cost the same cycles as dense ones",
+)
 
 
 def place(profile: NetworkProfile, sheet: ChipSheet) -> Placement:
     n_pe = sheet["neurons_per_pe"].value
     mem_bits = sheet["sram_per_pe"].si() * 8
-    layer_pes = [max(ceil_div(lp.n_out, n_pe), ceil_div(lp.synapses * max(1, lp.weight_bits), mem_bits), 1)
-                 for lp in profile.layers]
+    bits = [lp.stored_synapses("kernel", neurons_per_core=n_pe, fold_pooling=False) * max(1, lp.weight_bits)
+            for lp in profile.layers]
+    layer_pes = [max(ceil_div(lp.n_out, n_pe), ceil_div(b, mem_bits), 1) for lp, b in zip(profile.layers, bits)]
     total = sum(layer_pes)
     chips = max(1, ceil_div(total, sheet["pes_per_chip"].value))
     reasons = [f"multi-chip: {total} PEs need {chips} chips"] if chips > 1 else []
+    notes = [f"{lp.name}: max pooling of currents assumed as a software kernel (no published SpiNNaker convolution "
+             "kernel computes it)" for lp in profile.layers if lp.is_conv and lp.pool_kind == "max"]
     return Placement(cores=total, chips=chips, layer_cores=tuple(layer_pes), feasible=True,
-                     reasons=tuple(reasons), assumptions=ASSUMPTIONS)
+                     reasons=tuple(reasons),
+                     assumptions=ASSUMPTIONS + (CONV_ASSUMPTIONS if profile.has_conv else ()) + tuple(notes),
+                     extra={"synapse_bits": tuple(bits)})
 
 
 def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time: bool):
