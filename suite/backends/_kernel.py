@@ -8,9 +8,11 @@ run one after another over all steps of a sample (layer k+1 reads layer k's spik
 layer's weights stay hot in cache. Samples run in parallel, one contiguous chunk per thread.
 
 Layers that are not a plain dense matrix (convolutions, pooling) take the scatter path instead:
-their synapses are an expanded sparse map, column-compressed by input (``colptr``, ``rows``,
-``values``; see ``spikebench.core.connectivity``), and each input spike adds its column into the
-accumulator of the layer's targets, one event per stored entry. Max-pooled layers accumulate at
+their synapses are an expanded sparse map (see ``spikebench.core.connectivity``), stored by input
+as runs of adjacent targets (a conv layer's targets are kept channel-last, so a run is the
+``C_out / groups`` channels one input reaches at one output position; see
+``sparse_cpu.channel_last_runs``), and each input spike adds its runs into the accumulator of the
+layer's targets, one vector add per run of 8 or 16; events are the stored entries reached. Max-pooled layers accumulate at
 their pre-pool positions and each neuron's current is the maximum over its window plus its bias.
 Neurons are LIF, or current-based (snnTorch ``Synaptic`` / ``RSynaptic``) with a synaptic state.
 
@@ -229,23 +231,67 @@ def _cuba_step(mem, syn, acc, rec, alpha, beta, thr, flags, n, recurrent, reset_
                 rec[j] = rbias[j]
 
 
-@njit(**_OPTS)
-def _scatter(acc, colptr, rows, values, idx, lo, hi):
-    """For each input i in idx[lo:hi]: acc[rows[p]] += values[p] over its column p in colptr[i]..colptr[i+1].
+def _vadd_factory(width):
+    """An intrinsic ``acc[base:base+width] += vals[vb:vb+width]`` as one vector load, add and store.
 
-    Returns the events: the stored entries reached (every value is non-zero). The targets of one
-    column are distinct, so the adds of a column are independent; unsigned indices spare numba's
-    negative-index wraparound on every access.
+    The two arrays are distinct but LLVM cannot know it, so a plain loop would not be packed into
+    vectors (the store to ``acc`` might feed the next load of ``vals``). The add is an ordinary IEEE
+    float32 add per lane (no fast-math flags): the same rounding as the scalar ``acc[j] += v``.
+    """
+
+    @intrinsic
+    def _vadd(typingctx, acc, base, vals, vb):
+        sig = types.void(acc, types.uint64, vals, types.uint64)
+
+        def codegen(context, builder, signature, args):
+            av, bv, vv, vbv = args
+            aa = context.make_array(signature.args[0])(context, builder, av)
+            va = context.make_array(signature.args[2])(context, builder, vv)
+            vec = ir.VectorType(ir.FloatType(), width)
+            pa = builder.bitcast(builder.gep(aa.data, [bv]), vec.as_pointer())
+            pv = builder.bitcast(builder.gep(va.data, [vbv]), vec.as_pointer())
+            builder.store(builder.fadd(builder.load(pa, align=4), builder.load(pv, align=4)), pa, align=4)
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    return _vadd
+
+
+_vadd8 = _vadd_factory(8)
+_vadd16 = _vadd_factory(16)
+
+
+@njit(**_OPTS)
+def _scatter(acc, runptr, run_tgt, run_val, width, nz, idx, lo, hi):
+    """For each input i in idx[lo:hi], add its runs: acc[run_tgt[r] + c] += run_val[r*width + c], c < width.
+
+    A layer's targets are stored channel-last (see ``sparse_cpu.PreparedNetwork``), so one input's
+    connections to the channels of one output position are ``width`` adjacent targets with adjacent
+    values: a run, added as one vector operation for widths 8 and 16. Channels a position does not
+    reach are padded with -0.0, which leaves every float32 unchanged (``x + -0.0 == x``, sign of
+    zero included), so each target gets the same addends in the same spike order as a scalar
+    scatter. Returns the events: ``nz[i]`` per spike, the stored (non-padding) entries.
     """
     events = 0
+    w = np.uint64(width)
     for q in range(lo, hi):
         i = np.uint64(idx[q])
-        a = np.uint64(colptr[i])
-        b = np.uint64(colptr[i + np.uint64(1)])
-        events += np.int64(b - a)
-        for p in range(a, b):
-            r = np.uint64(np.uint32(rows[p]))
-            acc[r] += values[p]
+        events += nz[i]
+        a = np.uint64(runptr[i])
+        b = np.uint64(runptr[i + np.uint64(1)])
+        if width == 16:
+            for r in range(a, b):
+                _vadd16(acc, np.uint64(np.uint32(run_tgt[r])), run_val, r * w)
+        elif width == 8:
+            for r in range(a, b):
+                _vadd8(acc, np.uint64(np.uint32(run_tgt[r])), run_val, r * w)
+        else:
+            for r in range(a, b):
+                t = np.uint64(np.uint32(run_tgt[r]))
+                vb = r * w
+                for c in range(w):
+                    acc[t + c] += run_val[vb + c]
     return events
 
 
@@ -284,13 +330,14 @@ def _compact(flags, n, out_idx, k):
 
 
 @njit(**_OPTS)
-def _run_layer(T, in_ptr, in_idx, out_ptr, out_idx, plain, W, W8, w_off, w_scale, colptr, rows, values, pidx, win,
+def _run_layer(T, in_ptr, in_idx, out_ptr, out_idx, plain, W, W8, w_off, w_scale, runptr, run_tgt, run_val, run_w,
+               pidx, win,
                n_tgt, R, R8, r_off, r_scale, nz_in, nz_rec, bias, rbias, zero, beta, alpha, cuba, thr, n_out,
                recurrent, reset_zero, mem, syn, acc, cur, racc, flags, rec, rec_off):
     """Run one layer over T steps of one sample. Returns (synaptic events, spikes out).
 
-    ``plain`` layers add dense weight rows (:func:`_add_rows`); the others scatter their expanded
-    columns ``colptr``/``rows``/``values`` (:func:`_scatter`) into ``acc`` (``n_tgt`` targets), and
+    ``plain`` layers add dense weight rows (:func:`_add_rows`); the others scatter their runs
+    ``runptr``/``run_tgt``/``run_val`` of width ``run_w`` (:func:`_scatter`) into ``acc`` (``n_tgt`` targets), and
     with ``win > 0`` max-pool them into ``cur`` through ``pidx`` (``n_out`` windows of ``win``).
     ``cuba`` selects the current-based neuron (``alpha``, state ``syn``).
 
@@ -328,7 +375,7 @@ def _run_layer(T, in_ptr, in_idx, out_ptr, out_idx, plain, W, W8, w_off, w_scale
             else:
                 events += _add_rows(acc, W, w_off, n_out, in_idx, in_ptr[t], in_ptr[t + 1], nz_in, n_out)
         else:
-            events += _scatter(acc, colptr, rows, values, in_idx, in_ptr[t], in_ptr[t + 1])
+            events += _scatter(acc, runptr, run_tgt, run_val, run_w, nz_in, in_idx, in_ptr[t], in_ptr[t + 1])
             if maxpool:
                 _max_pool(acc, cur, pidx, win, bias, n_out, n_tgt)
                 inp = cur
@@ -357,7 +404,8 @@ def _run_layer(T, in_ptr, in_idx, out_ptr, out_idx, plain, W, W8, w_off, w_scale
 @njit(parallel=True, **_OPTS)
 def simulate_batch(T, sample_ptr, in_times, in_idx, n_layers, n_in, n_out, recurrent, reset_zero,
                    W, W8, w_off, w_scale, R, R8, r_off, r_scale, nz, nz_in_off, nz_rec_off, bias, rbias, beta, thr,
-                   n_off, plain, cuba, alpha, n_tgt, colptr, c_off, rows, values, e_off, pidx, p_off, p_win,
+                   n_off, plain, cuba, alpha, n_tgt, runptr, c_off, run_tgt, g_off, run_val, v_off, run_w, pidx, p_off,
+                   p_win,
                    rec, rec_off, counts, n_chunks):
     """Simulate samples ``0..B-1`` (B = step_ptr.shape[0]).
 
@@ -367,8 +415,10 @@ def simulate_batch(T, sample_ptr, in_times, in_idx, n_layers, n_in, n_out, recur
     W8/R8 hold int8 copies (same offsets) of the matrices whose w_scale/r_scale is > 0 (integer path);
     nz holds non-zero counts per weight row; bias/rbias/beta/thr/alpha hold per-neuron values at n_off[l]
     (bias: the neuron's constant current, pooling included). A layer with plain[l] False has no
-    rows in W: its expanded synapses are colptr[c_off[l]:c_off[l]+n_in[l]+1] (relative to the
-    layer's entries rows/values[e_off[l]:e_off[l+1]]) onto n_tgt[l] targets, and with p_win[l] > 0
+    rows in W: its expanded synapses are runs of run_w[l] adjacent targets, input i's at
+    runptr[c_off[l] + i] .. runptr[c_off[l] + i + 1] (relative to the layer's runs: starting targets
+    run_tgt[g_off[l]:g_off[l+1]], values run_val[v_off[l]:v_off[l+1]], run r's at r*run_w[l]) onto
+    n_tgt[l] targets, and with p_win[l] > 0
     its max-pooling windows are pidx[p_off[l]:p_off[l]+n_out[l]*p_win[l]] (pre-pool positions).
     cuba[l] selects current-based neurons with decay alpha.
     rec (B, ...) uint8 receives spike rasters of layers with rec_off[l] >= 0 (zeros expected).
@@ -420,8 +470,9 @@ def simulate_batch(T, sample_ptr, in_times, in_idx, n_layers, n_in, n_out, recur
                     ro = rec_off[l]
                 o = n_off[l]
                 ev, k = _run_layer(T, cur_ptr, cur_idx, out_ptr, out_idx, plain[l], W, W8, w_off[l], w_scale[l],
-                                   colptr[c_off[l]:c_off[l] + n_in[l] + 1], rows[e_off[l]:e_off[l + 1]],
-                                   values[e_off[l]:e_off[l + 1]], pidx[p_off[l]:p_off[l] + no * p_win[l]], p_win[l],
+                                   runptr[c_off[l]:c_off[l] + n_in[l] + 1], run_tgt[g_off[l]:g_off[l + 1]],
+                                   run_val[v_off[l]:v_off[l + 1]], run_w[l], pidx[p_off[l]:p_off[l] + no * p_win[l]],
+                                   p_win[l],
                                    n_tgt[l], R, R8, r_off[l], r_scale[l],
                                    nz[nz_in_off[l]:nz_in_off[l] + n_in[l]],
                                    nz[nz_rec_off[l]:nz_rec_off[l] + no],

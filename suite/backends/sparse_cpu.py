@@ -34,18 +34,82 @@ def int8_scale(matrix: np.ndarray) -> float:
     return 0.0
 
 
+def channel_last_runs(layer, in_order: np.ndarray | None):
+    """A non-plain layer's expansion as runs of adjacent targets, targets and neurons channel-last.
+
+    Conv layers store their targets (neurons, or pre-pool positions when max-pooled) in ``(y, x, c)``
+    order instead of ``(c, y, x)``, so the connections of one input to the ``C_out / groups``
+    channels it reaches at one output position are adjacent targets: a run of ``width`` values
+    added as one vector (``_kernel._scatter``). Channels a position does not reach are padded with
+    -0.0 (the exact identity of float32 addition); when padding would grow the map by more than
+    half, or for layers without channels (dense with input pooling), runs are single entries.
+    ``in_order`` is the order of the previous layer's neurons (new input q is old input
+    ``in_order[q]``), so the columns are taken in that order.
+
+    Returns ``(order, t_new, width, runptr, run_tgt, run_val)``: ``order`` maps new neuron
+    positions to old ones (None: unchanged), ``t_new`` old targets to new ones (None: unchanged);
+    input i's runs are ``runptr[i]:runptr[i+1]``, run r starts at target ``run_tgt[r]`` and its
+    values are ``run_val[r*width:(r+1)*width]``.
+    """
+    exp = layer.expansion()
+    n_in = exp.colptr.size - 1
+    n_tgt = exp.n_targets
+    cols = np.repeat(np.arange(n_in, dtype=np.int64), np.diff(exp.colptr))
+    if in_order is not None:
+        inv_in = np.empty(n_in, np.int64)
+        inv_in[in_order] = np.arange(n_in)
+        cols = inv_in[cols]
+    rows = exp.rows.astype(np.int64)
+    order = t_new = None
+    width = 1
+    if layer.conv:
+        c = int(layer.weight.shape[0])
+        s_t, s_n = n_tgt // c, layer.n_out // c
+        t_new = (np.arange(n_tgt) % s_t) * c + np.arange(n_tgt) // s_t
+        order = (np.arange(s_n)[:, None] + np.arange(c)[None, :] * s_n).ravel()
+        rows = t_new[rows]
+        width = c // int(layer.groups)
+    srt = np.argsort(cols * n_tgt + rows, kind="stable")
+    cols, rows, vals = cols[srt], rows[srt], exp.values[srt]
+
+    def runs(width):
+        grp = rows // width
+        start = np.ones(rows.size, np.bool_)
+        start[1:] = (cols[1:] != cols[:-1]) | (grp[1:] != grp[:-1])
+        gid = np.cumsum(start) - 1
+        n_runs = int(start.sum())
+        run_val = np.full(n_runs * width, -0.0, np.float32)
+        run_val[gid * width + rows % width] = vals
+        runptr = np.zeros(n_in + 1, np.int64)
+        runptr[1:] = np.cumsum(np.bincount(cols[start], minlength=n_in))
+        return runptr, (grp[start] * width).astype(np.int32), run_val
+
+    runptr, run_tgt, run_val = runs(width)
+    if width > 1 and run_val.size > 1.5 * max(rows.size, 1):
+        width = 1
+        runptr, run_tgt, run_val = runs(1)
+    return order, t_new, width, runptr, run_tgt, run_val
+
+
 @dataclass(frozen=True, eq=False)
 class PreparedNetwork:
     """A network packed into the kernel's flat arrays (transposed weight rows, expanded maps, offsets).
 
     Plain dense layers keep their transposed matrix in ``W`` (and ``W8``); the others (``plain`` False:
-    conv2d, pooling) keep their expansion (:meth:`spikebench.core.network.Layer.expansion`) in
-    ``colptr`` (per layer at ``c_off``, relative to the layer's entries), ``rows`` / ``values``
-    (layer l at ``e_off[l]:e_off[l+1]``) and, when max-pooled, ``pidx`` (``n_out * p_win`` pre-pool
-    positions at ``p_off``). ``bias`` is every neuron's constant current (``Layer.neuron_bias``).
+    conv2d, pooling) keep their expansion (:meth:`spikebench.core.network.Layer.expansion`) as runs
+    of ``run_w[l]`` adjacent targets (:func:`channel_last_runs`): ``runptr`` per input (layer l at
+    ``c_off[l]``, relative to the layer's runs), run starts ``run_tgt`` (at ``g_off[l]:g_off[l+1]``),
+    values ``run_val`` (at ``v_off[l]:v_off[l+1]``) and, when max-pooled, ``pidx`` (``n_out * p_win``
+    pre-pool positions at ``p_off``). ``bias`` is every neuron's constant current (``Layer.neuron_bias``).
+
+    Conv layers run with their neurons in channel-last ``(y, x, c)`` order: every per-neuron array
+    (bias, beta, thr, alpha, pooling windows) is stored in that order, the next layer's inputs
+    (weight columns, non-zero counts, runs) are taken in it, and ``unpermute[l]`` (None: unchanged)
+    puts the recorded rasters back into the network's ``(c, y, x)`` order.
     """
 
     network: Network
+    unpermute: tuple
     n_in: np.ndarray
     n_out: np.ndarray
     recurrent: np.ndarray
@@ -70,11 +134,13 @@ class PreparedNetwork:
     cuba: np.ndarray
     alpha: np.ndarray
     n_tgt: np.ndarray
-    colptr: np.ndarray
+    runptr: np.ndarray
     c_off: np.ndarray
-    rows: np.ndarray
-    values: np.ndarray
-    e_off: np.ndarray
+    run_tgt: np.ndarray
+    g_off: np.ndarray
+    run_val: np.ndarray
+    v_off: np.ndarray
+    run_w: np.ndarray
     pidx: np.ndarray
     p_off: np.ndarray
     p_win: np.ndarray
@@ -86,7 +152,7 @@ class PreparedNetwork:
         L = len(network.layers)
         W_parts, W8_parts, R_parts, R8_parts, nz_parts = [], [], [], [], []
         bias_parts, rbias_parts, beta_parts, thr_parts, alpha_parts = [], [], [], [], []
-        colptr_parts, rows_parts, values_parts, pidx_parts = [], [], [], []
+        runptr_parts, tgt_parts, val_parts, pidx_parts = [], [], [], []
         w_off = np.zeros(L, np.int64)
         r_off = np.zeros(L, np.int64)
         w_scale = np.zeros(L, np.float32)
@@ -96,10 +162,14 @@ class PreparedNetwork:
         n_off = np.zeros(L, np.int64)
         n_tgt = np.zeros(L, np.int64)
         c_off = np.zeros(L, np.int64)
-        e_off = np.zeros(L + 1, np.int64)
+        g_off = np.zeros(L + 1, np.int64)
+        v_off = np.zeros(L + 1, np.int64)
+        run_w = np.zeros(L, np.int64)
         p_off = np.zeros(L, np.int64)
         p_win = np.zeros(L, np.int64)
-        wpos = rpos = zpos = npos = cpos = epos = ppos = 0
+        wpos = rpos = zpos = npos = cpos = gpos = vpos = ppos = 0
+        orders = []
+        in_order = None  # the previous layer's neuron order: new input q is its old neuron in_order[q]
 
         def rows_of(matrix):  # transposed so each presynaptic neuron's weights are one contiguous row
             wt = np.ascontiguousarray(matrix.T).ravel()
@@ -109,51 +179,63 @@ class PreparedNetwork:
         for l, layer in enumerate(network.layers):
             w_off[l] = wpos
             c_off[l] = cpos
-            e_off[l] = epos
+            g_off[l] = gpos
+            v_off[l] = vpos
             p_off[l] = ppos
             n_tgt[l] = layer.n_out
+            order = None
             if layer.plain:
-                wt, w8, w_scale[l] = rows_of(layer.weight)
+                wt, w8, w_scale[l] = rows_of(layer.weight if in_order is None else layer.weight[:, in_order])
                 W_parts.append(wt)
                 W8_parts.append(w8)
                 wpos += layer.weight.size
             else:
                 exp = layer.expansion()
                 n_tgt[l] = exp.n_targets
-                colptr_parts.append(exp.colptr)
-                cpos += exp.colptr.size
-                rows_parts.append(exp.rows)
-                values_parts.append(exp.values)
-                epos += exp.nnz
+                order, t_new, run_w[l], runptr, run_tgt, run_val = channel_last_runs(layer, in_order)
+                runptr_parts.append(runptr)
+                cpos += runptr.size
+                tgt_parts.append(run_tgt)
+                gpos += run_tgt.size
+                val_parts.append(run_val)
+                vpos += run_val.size
                 if exp.pool_index is not None:
-                    p_win[l] = exp.pool_index.shape[1]
-                    pidx_parts.append(exp.pool_index.ravel())
-                    ppos += exp.pool_index.size
+                    pi = exp.pool_index if order is None else t_new[exp.pool_index[order]]
+                    p_win[l] = pi.shape[1]
+                    pidx_parts.append(pi.ravel())
+                    ppos += pi.size
+            per_neuron = (lambda a: a) if order is None else (lambda a: np.asarray(a)[order])
             nz_in_off[l] = zpos
-            nz_parts.append(layer.fan_out_nonzero())
+            nz_parts.append(layer.fan_out_nonzero() if in_order is None else layer.fan_out_nonzero()[in_order])
             zpos += layer.n_in
             nz_rec_off[l] = zpos
-            nz_parts.append(layer.recurrent_fan_out_nonzero())
+            nz_parts.append(per_neuron(layer.recurrent_fan_out_nonzero()))
             zpos += layer.n_out
             if layer.recurrent:
                 r_off[l] = rpos
-                rt, r8, r_scale[l] = rows_of(layer.recurrent_weight)
+                rw = layer.recurrent_weight if order is None else np.asarray(layer.recurrent_weight)[order][:, order]
+                rt, r8, r_scale[l] = rows_of(rw)
                 R_parts.append(rt)
                 R8_parts.append(r8)
                 rpos += layer.recurrent_weight.size
             n_off[l] = npos
-            bias_parts.append(layer.neuron_bias())
-            rbias_parts.append(layer.recurrent_bias if layer.recurrent_bias is not None
+            bias_parts.append(per_neuron(layer.neuron_bias()))
+            rbias_parts.append(per_neuron(layer.recurrent_bias) if layer.recurrent_bias is not None
                                else np.zeros(layer.n_out, np.float32))
-            beta_parts.append(layer.beta)
-            thr_parts.append(layer.threshold)
-            alpha_parts.append(layer.alpha if layer.alpha is not None else np.zeros(layer.n_out, np.float32))
+            beta_parts.append(per_neuron(layer.beta))
+            thr_parts.append(per_neuron(layer.threshold))
+            alpha_parts.append(per_neuron(layer.alpha) if layer.alpha is not None
+                               else np.zeros(layer.n_out, np.float32))
             npos += layer.n_out
-        e_off[L] = epos
+            orders.append(order)
+            in_order = order
+        g_off[L] = gpos
+        v_off[L] = vpos
         cat = lambda parts, dt: np.ascontiguousarray(np.concatenate(parts) if parts else np.zeros(1, dt), dtype=dt)
         layers = network.layers
         return cls(
             network=network,
+            unpermute=tuple(None if o is None else np.argsort(o) for o in orders),
             n_in=np.array([l.n_in for l in layers], np.int64),
             n_out=np.array([l.n_out for l in layers], np.int64),
             recurrent=np.array([l.recurrent for l in layers], np.bool_),
@@ -166,8 +248,8 @@ class PreparedNetwork:
             plain=np.array([l.plain for l in layers], np.bool_),
             cuba=np.array([l.alpha is not None for l in layers], np.bool_),
             alpha=cat(alpha_parts, np.float32), n_tgt=n_tgt,
-            colptr=cat(colptr_parts, np.int64), c_off=c_off, rows=cat(rows_parts, np.int32),
-            values=cat(values_parts, np.float32), e_off=e_off,
+            runptr=cat(runptr_parts, np.int64), c_off=c_off, run_tgt=cat(tgt_parts, np.int32), g_off=g_off,
+            run_val=cat(val_parts, np.float32), v_off=v_off, run_w=run_w,
             pidx=cat(pidx_parts, np.int32), p_off=p_off, p_win=p_win,
             profiles=tuple(network.profile()),
         )
@@ -177,7 +259,8 @@ class PreparedNetwork:
         return (self.n_in, self.n_out, self.recurrent, self.reset_zero, self.W, self.W8, self.w_off, self.w_scale,
                 self.R, self.R8, self.r_off, self.r_scale, self.nz, self.nz_in_off, self.nz_rec_off, self.bias,
                 self.rbias, self.beta, self.thr, self.n_off, self.plain, self.cuba, self.alpha, self.n_tgt,
-                self.colptr, self.c_off, self.rows, self.values, self.e_off, self.pidx, self.p_off, self.p_win)
+                self.runptr, self.c_off, self.run_tgt, self.g_off, self.run_val, self.v_off, self.run_w, self.pidx,
+                self.p_off, self.p_win)
 
     def run(self, spikes: SpikeTrain, *, record: bool = False, threads: int | None = None) -> SimulationResult:
         """Simulate every sample of ``spikes``; ``threads`` caps numba's threads (default: all)."""
@@ -216,6 +299,8 @@ class PreparedNetwork:
         wall = time.perf_counter() - t0
         rasters = [rec[:, rec_off[l]:rec_off[l] + T * n].reshape(B, T, n) if rec_off[l] >= 0 else None
                    for l, n in enumerate(sizes)]
+        # channel-last layers ran with their neurons permuted: back to the network's (c, y, x) order
+        rasters = [r if (r is None or inv is None) else r[:, :, inv] for r, inv in zip(rasters, self.unpermute)]
         totals = counts.sum(axis=0)
         layers, spikes_in = [], spikes.n_spikes
         accepted = {f.name for f in dataclasses.fields(LayerCounts)}

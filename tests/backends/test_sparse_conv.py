@@ -195,12 +195,25 @@ def make(case: str, seed: int = 0) -> tuple[Network, tuple[int, ...], float]:
         r = Layer(weight=_w(rng, (10, 2 * 3 * 3)), recurrent_weight=_w(rng, (10, 10), -4, 4), in_shape=(2, 6, 6),
                   pool_in=Pool2d("sum", 2), beta=0.5, threshold=1.5, name="r")
         return Network(layers=(r,)), (2, 6, 6), 0.2
+    if case == "wide-channels":
+        # 8 and 16 output channels: runs of 8 / 16 adjacent targets (the vector adds of sparse-cpu's
+        # channel-last scatter); zero kernels leave channels unreached (padded runs); groups=2 runs of 8
+        c1 = Layer(weight=_w(rng, (8, 2, 3, 3)), bias=bias(8), in_shape=(2, 10, 10), padding=1, pool=Pool2d("avg", 2),
+                   beta=0.5, name="c1")
+        k2 = _w(rng, (16, 8, 3, 3))
+        k2[5] = 0
+        k2[9, :, 0] = 0
+        c2 = Layer(weight=k2, bias=bias(16), in_shape=c1.out_shape, padding=1, pool=Pool2d("max", 2), beta=0.75,
+                   threshold=1.5, name="c2")
+        c3 = Layer(weight=_w(rng, (16, 8, 1, 2)), in_shape=c2.out_shape, groups=2, beta=0.5, reset="zero", name="c3")
+        d = _dense(rng, c3.n_out, 6, name="d")
+        return Network(layers=(c1, c2, c3, d)), (2, 10, 10), 0.2
     raise KeyError(case)
 
 
 CASES = ["pad-stride", "dilation-groups-zero", "pool-sum", "pool-avg", "pool-max", "pool-max-overlap",
          "pool-sum-cancel", "pool-in", "conv-conv-dense", "cuba-plain", "cuba-plain-zero", "cuba-conv",
-         "cuba-recurrent", "cuba-recurrent-zero", "pool-in-recurrent"]
+         "cuba-recurrent", "cuba-recurrent-zero", "pool-in-recurrent", "wide-channels"]
 
 
 # ---- tests ------------------------------------------------------------------------------------
@@ -237,7 +250,73 @@ def test_cancelling_taps_are_not_events():
     np.testing.assert_array_equal(net.layers[0].fan_out_nonzero(), fan.ravel())
 
 
-@pytest.mark.parametrize("case", ["conv-conv-dense", "cuba-conv", "cuba-recurrent-zero"])
+@pytest.mark.parametrize("case", ["wide-channels", "pool-in", "dilation-groups-zero"])
+def test_channel_last_runs_hold_the_expansion(case):
+    """sparse-cpu's runs (channel-last targets, -0.0 padding) are the layer's expansion, columns in the
+    previous layer's neuron order; rasters come back in the network's own (c, y, x) order."""
+    from spikebench.backends.sparse_cpu import PreparedNetwork
+
+    net, shape, density = make(case)
+    p = PreparedNetwork.build(net)
+    in_order = None
+    for l, layer in enumerate(net.layers):
+        inv = p.unpermute[l]
+        order = None if inv is None else np.argsort(inv)
+        if layer.plain:
+            assert p.run_w[l] == 0
+            in_order = order
+            continue
+        exp = layer.expansion()
+        w = int(p.run_w[l])
+        runptr = p.runptr[p.c_off[l]:p.c_off[l] + layer.n_in + 1]
+        tgt = p.run_tgt[p.g_off[l]:p.g_off[l + 1]].astype(np.int64)
+        val = p.run_val[p.v_off[l]:p.v_off[l + 1]]
+        assert val.size == tgt.size * w and runptr[-1] == tgt.size
+        got = np.zeros((exp.n_targets, layer.n_in), np.float32)
+        for i in range(layer.n_in):
+            for r in range(runptr[i], runptr[i + 1]):
+                assert tgt[r] % w == 0
+                got[tgt[r]:tgt[r] + w, i] += val[r * w:(r + 1) * w]
+        pad = val[val == 0]
+        assert np.all(np.signbit(pad))  # padding is -0.0: x + -0.0 == x for every float32 x
+        want = exp.dense()
+        if layer.conv:
+            c = layer.weight.shape[0]
+            assert w == c // layer.groups
+            s_t = exp.n_targets // c
+            t = np.arange(exp.n_targets)
+            want = want[np.argsort((t % s_t) * c + t // s_t)]  # rows channel-last
+        if in_order is not None:
+            want = want[:, in_order]
+        np.testing.assert_array_equal(got, want)
+        in_order = order
+    if case == "wide-channels":
+        assert list(p.run_w) == [8, 16, 8, 0]
+    spikes = sb.random_spikes(samples=2, timesteps=20, n_in=int(np.prod(shape)), density=density, seed=3)
+    res = p.run(spikes, record=True)
+    np.testing.assert_array_equal(res.layer_spikes[-1], res.output_spikes)
+    for got, want in zip(res.layer_spikes, ref_network(net, spikes.to_dense())[0]):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_sparse_channels_fall_back_to_single_entries():
+    """A conv whose output channels are mostly all-zero would pad its runs many times over: width 1."""
+    from spikebench.backends.sparse_cpu import PreparedNetwork
+
+    rng = np.random.default_rng(0)
+    k = np.zeros((8, 1, 3, 3), np.float32)
+    k[2] = _w(rng, (1, 3, 3), 1, 4)
+    c1 = Layer(weight=k, in_shape=(1, 8, 8), padding=1, beta=0.5, threshold=0.5, name="c1")
+    net = Network(layers=(c1, _dense(rng, c1.n_out, 4, name="d")))
+    p = PreparedNetwork.build(net)
+    assert p.run_w[0] == 1 and p.run_val.size == c1.expansion().nnz
+    spikes = sb.random_spikes(samples=2, timesteps=20, n_in=64, density=0.3, seed=1)
+    res = p.run(spikes, record=True)
+    for got, want in zip(res.layer_spikes, ref_network(net, spikes.to_dense())[0]):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("case", ["conv-conv-dense", "cuba-conv", "cuba-recurrent-zero", "wide-channels"])
 def test_threads_float_path_and_batching_agree(case):
     from spikebench.backends.sparse_cpu import PreparedNetwork
 
