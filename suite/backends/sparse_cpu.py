@@ -146,6 +146,16 @@ class PreparedNetwork:
     p_win: np.ndarray
     profiles: tuple
 
+    @property
+    def static_counts(self) -> tuple:
+        """Per layer, the fields of ``profiles`` that ``LayerCounts`` takes (computed once)."""
+        cached = self.__dict__.get("_static_counts")
+        if cached is None:
+            accepted = {f.name for f in dataclasses.fields(LayerCounts)}
+            cached = tuple({k: v for k, v in prof.items() if k in accepted} for prof in self.profiles)
+            object.__setattr__(self, "_static_counts", cached)
+        return cached
+
     @classmethod
     def build(cls, network: Network, *, int8: bool = True) -> PreparedNetwork:
         """Pack ``network``; ``int8=False`` keeps every matrix on the float32 path (benchmarks, tests)."""
@@ -274,7 +284,7 @@ class PreparedNetwork:
         _warm_up(self)
         t0 = time.perf_counter()
         B, T = spikes.samples, spikes.timesteps
-        sizes = [layer.n_out for layer in net.layers]
+        sizes = self.n_out.tolist()  # Layer.n_out recomputes its shape's product on every call
         rec_off = np.full(len(sizes), -1, np.int64)
         if record:
             rec_off[:] = np.concatenate([[0], np.cumsum([T * n for n in sizes[:-1]])])
@@ -290,12 +300,14 @@ class PreparedNetwork:
         max_threads = numba.config.NUMBA_NUM_THREADS
         n_threads = max_threads if threads is None else max(1, min(int(threads), max_threads))
         previous = numba.get_num_threads()
-        numba.set_num_threads(n_threads)
+        if previous != n_threads:
+            numba.set_num_threads(n_threads)
         try:
             _kernel.simulate_batch(T, sample_ptr, in_times, in_idx, len(sizes), *self.kernel_args(), rec, rec_off,
                                    counts, max(1, min(B, n_threads)))
         finally:
-            numba.set_num_threads(previous)
+            if previous != n_threads:
+                numba.set_num_threads(previous)
         wall = time.perf_counter() - t0
         rasters = [rec[:, rec_off[l]:rec_off[l] + T * n].reshape(B, T, n) if rec_off[l] >= 0 else None
                    for l, n in enumerate(sizes)]
@@ -303,11 +315,10 @@ class PreparedNetwork:
         rasters = [r if (r is None or inv is None) else r[:, :, inv] for r, inv in zip(rasters, self.unpermute)]
         totals = counts.sum(axis=0)
         layers, spikes_in = [], spikes.n_spikes
-        accepted = {f.name for f in dataclasses.fields(LayerCounts)}
         for l, layer in enumerate(net.layers):
-            counts_fields = {k: v for k, v in self.profiles[l].items() if k in accepted}  # static: shapes, geometry
+            counts_fields = dict(self.static_counts[l])  # static: shapes, geometry
             counts_fields.update(spikes_in=int(spikes_in), synaptic_events=int(totals[l, 0]),
-                                 neuron_updates=B * T * layer.n_out, spikes_out=int(totals[l, 1]))
+                                 neuron_updates=B * T * sizes[l], spikes_out=int(totals[l, 1]))
             layers.append(LayerCounts(**counts_fields))
             spikes_in = totals[l, 1]
         ec = EventCounts(layers=tuple(layers), samples=B, timesteps=T, timestep_s=spikes.timestep_s,
