@@ -1,5 +1,11 @@
 """Backend ``snntorch``: the same network as snnTorch modules, stepped densely on CPU or CUDA.
 
+Every layer kind runs: dense and recurrent (``nn.Linear``), convolutional (``nn.Conv2d`` on the
+``(batch, C, H, W)`` view of the flat spikes, with sum/avg/max pooling modules), and current-based
+neurons (``snn.Synaptic`` / ``snn.RSynaptic``, state ``syn`` and ``mem``). On CUDA, TF32 (and, for conv
+networks, cuDNN) is switched off for the run so float32 sums stay exact on dyadic weights, like the
+reference kernel (:func:`exact_float32`).
+
 Counts come from the recorded spikes through the shared counting rule
 (:func:`spikebench.core.counts.count_from_activity`), so they are comparable with the reference
 kernel's in-kernel counts by construction of the definitions, not of the code.
@@ -7,6 +13,7 @@ kernel's in-kernel counts by construction of the definitions, not of the code.
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import numpy as np
@@ -44,8 +51,75 @@ def resolve_device(torch, device: str | None):
     return dev
 
 
+@contextlib.contextmanager
+def exact_float32(torch, dev, *, conv: bool = False):
+    """IEEE float32 for convolutions and matrix products on CUDA while the block runs; the previous
+    settings are restored afterwards. A no-op on CPU.
+
+    torch lets cuDNN convolutions use TF32 by default (weights rounded to 10 mantissa bits), and cuDNN
+    may pick FFT or Winograd algorithms whose rounding differs from a direct sum even in float32; with
+    ``conv`` cuDNN is switched off so torch's own im2col + cuBLAS GEMM path runs (exact on dyadic
+    weights, slower): the backend promises the reference kernel's spikes, not cuDNN's speed.
+    """
+    if dev.type != "cuda":
+        yield
+        return
+    saved = []
+    if conv:
+        saved.append((torch.backends.cudnn, "enabled", torch.backends.cudnn.enabled))
+        torch.backends.cudnn.enabled = False
+    for owner in (getattr(torch.backends.cudnn, "conv", None), getattr(torch.backends.cuda, "matmul", None)):
+        if owner is not None and hasattr(owner, "fp32_precision"):  # torch >= 2.9: the new API only
+            saved.append((owner, "fp32_precision", owner.fp32_precision))
+            owner.fp32_precision = "ieee"
+    if len(saved) == int(conv):  # older torch: the legacy flags
+        for owner, attr in ((torch.backends.cudnn, "allow_tf32"), (torch.backends.cuda.matmul, "allow_tf32")):
+            saved.append((owner, attr, getattr(owner, attr)))
+            setattr(owner, attr, False)
+    try:
+        yield
+    finally:
+        for owner, attr, value in reversed(saved):
+            setattr(owner, attr, value)
+
+
+def layer_modules(model, snn) -> list[tuple[list, object]]:
+    """Split the ``nn.Sequential`` of :func:`~spikebench.core.snntorch_io.network_to_snntorch` into
+    layers: ``(synapse modules, neuron)``, each layer ending at its snnTorch neuron."""
+    from ..core.snntorch_io import neuron_classes
+
+    neurons = neuron_classes(snn)
+    layers, pending = [], []
+    for mod in model:
+        if isinstance(mod, neurons):
+            layers.append((pending, mod))
+            pending = []
+        else:
+            pending.append(mod)
+    return layers
+
+
+def _step(snn, neuron, h, state):
+    """One step of an ``init_hidden=False`` snnTorch neuron; ``state`` holds spk/syn/mem (zeros at t=0)."""
+    if state is None:
+        z = h.new_zeros(h.shape)
+        state = {"spk": z, "syn": z, "mem": z}
+    if isinstance(neuron, snn.RSynaptic):
+        spk, syn, mem = neuron(h, state["spk"], state["syn"], state["mem"])
+    elif isinstance(neuron, snn.Synaptic):
+        spk, syn, mem = neuron(h, state["syn"], state["mem"])
+    elif isinstance(neuron, snn.RLeaky):
+        spk, mem = neuron(h, state["spk"], state["mem"])
+        syn = None
+    else:
+        spk, mem = neuron(h, state["mem"])
+        syn = None
+    return spk, {"spk": spk, "syn": syn, "mem": mem}
+
+
 class SnnTorchBackend:
-    """Dense, time-stepped snnTorch simulation (Linear -> Leaky/RLeaky per layer, no gradients)."""
+    """Dense, time-stepped snnTorch simulation: per layer its synapse modules (Linear, or Conv2d with
+    pooling and reshapes) then its neuron (Leaky / RLeaky / Synaptic / RSynaptic), no gradients."""
 
     name = "snntorch"
 
@@ -57,40 +131,39 @@ class SnnTorchBackend:
     def simulate(self, network: Network, spikes: SpikeTrain, *, device: str | None = None, record: bool = False,
                  batch_size: int = 64, prepared=None) -> SimulationResult:
         torch = _torch()
+        import snntorch as snn
+
         if spikes.n != network.n_in:
             raise InvalidSpikesError(f"the spikes have {spikes.n} channels but the network takes {network.n_in} inputs")
         if batch_size < 1:
             raise InvalidSpikesError(f"batch_size must be >= 1, got {batch_size}")
         model, dev = prepared if prepared is not None else self.prepare(network, device)
-        modules = list(model)
-        pairs = [(modules[i], modules[i + 1]) for i in range(0, len(modules), 2)]
-        recurrent = [layer.recurrent for layer in network.layers]
+        layers = layer_modules(model, snn)
+        L = len(layers)
+        if L != len(network.layers):
+            raise InvalidSpikesError(f"the prepared model has {L} neuron layers but the network has {len(network.layers)}; "
+                                     "prepare it from this network")
+        synapses = [mods[0] if len(mods) == 1 else torch.nn.Sequential(*mods) for mods, _ in layers]
         B, T = spikes.samples, spikes.timesteps
         dense = spikes.to_dense(np.float32)
-        L = len(pairs)
         out_tot = [torch.zeros(layer.n_out, dtype=torch.int64, device=dev) for layer in network.layers]
         out_last = [torch.zeros(layer.n_out, dtype=torch.int64, device=dev) for layer in network.layers]
         rasters: list[list] = [[] for _ in range(L)]
         sync = (lambda: torch.cuda.synchronize(dev)) if dev.type == "cuda" else (lambda: None)
         sync()
         t0 = time.perf_counter()
-        with torch.inference_mode():
+        with torch.inference_mode(), exact_float32(torch, dev, conv=network.convolutional):
             for lo in range(0, B, batch_size):
                 x = torch.from_numpy(dense[lo:lo + batch_size]).to(dev)
                 nb = x.shape[0]
-                mems = [torch.zeros(nb, layer.n_out, device=dev) for layer in network.layers]
-                spks = [torch.zeros(nb, layer.n_out, device=dev) for layer in network.layers]
+                states: list = [None] * L
                 steps: list[list] = [[] for _ in range(L)]
                 for t in range(T):
                     cur = x[:, t]
-                    for l, (lin, neuron) in enumerate(pairs):
-                        h = lin(cur)
-                        if recurrent[l]:
-                            spks[l], mems[l] = neuron(h, spks[l], mems[l])
-                        else:
-                            spks[l], mems[l] = neuron(h, mems[l])
-                        steps[l].append(spks[l])
-                        cur = spks[l]
+                    for l in range(L):
+                        spk, states[l] = _step(snn, layers[l][1], synapses[l](cur), states[l])
+                        steps[l].append(spk.reshape(nb, -1))  # C-order flat, like every spikebench raster
+                        cur = spk
                 for l in range(L):
                     r = torch.stack(steps[l], dim=1)  # (nb, T, n)
                     out_tot[l] += r.sum(dim=(0, 1)).to(torch.int64)

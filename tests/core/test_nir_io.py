@@ -255,26 +255,32 @@ def write_graph(tmp_path, nodes, edges, name="g.nir"):
     return path
 
 
-@pytest.mark.parametrize("kind", ["conv1d", "cubalif"])
+@pytest.mark.parametrize("kind", ["conv1d", "threshold"])
 def test_unsupported_node_in_chain(tmp_path, kind):
+    graph, _, _ = foreign_graph()
     if kind == "conv1d":
         extra = nir.Conv1d(input_shape=N_HID, weight=np.ones((1, 1, 3), np.float32), stride=1, padding=1, dilation=1,
                            groups=1, bias=np.zeros(1, np.float32))
-        graph, _, _ = foreign_graph()
-        nodes = dict(graph.nodes, bad=extra)
-        edges = [("in", "bad"), ("bad", "aff"), ("aff", "lif"), ("lif", "out")]
-        match = "'bad' is a Conv1d"
+        match = "'bad' is a Conv1d.*Conv2d"
     else:
-        n = N_HID
-        cuba = nir.CubaLIF(tau_syn=np.full(n, 2e-3), tau_mem=np.full(n, 4e-3), r=np.full(n, 4.0), v_leak=np.zeros(n),
-                           v_threshold=np.ones(n))
-        graph, _, _ = foreign_graph()
-        nodes = dict(graph.nodes)
-        nodes["lif"] = cuba
-        edges = list(graph.edges)
-        match = "must feed exactly one LIF node.*CubaLIF"
+        extra = nir.Threshold(threshold=np.ones(N_IN, np.float32))
+        match = "'bad' is a Threshold.*LIF"
+    nodes = dict(graph.nodes, bad=extra)
+    edges = [("in", "bad"), ("bad", "aff"), ("aff", "lif"), ("lif", "out")]
     path = write_graph(tmp_path, nodes, edges)
     with pytest.raises(sb.FileFormatError, match=match):
+        sb.Network.from_nir(path)
+
+
+def test_cubalif_with_input_gain_is_refused(tmp_path):
+    """tau_syn / w_in != tau_mem / r: the synaptic input gain is not 1 (snnTorch writes w_in = tau_syn/dt)."""
+    n = N_HID
+    cuba = nir.CubaLIF(tau_syn=np.full(n, 2e-3), tau_mem=np.full(n, 4e-3), r=np.full(n, 4.0), v_leak=np.zeros(n),
+                       v_threshold=np.ones(n))
+    graph, _, _ = foreign_graph()
+    nodes = dict(graph.nodes, lif=cuba)
+    path = write_graph(tmp_path, nodes, list(graph.edges))
+    with pytest.raises(sb.InvalidNetworkError, match="CubaLIF node 'lif'.*input gain is not 1"):
         sb.Network.from_nir(path)
 
 

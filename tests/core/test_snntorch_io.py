@@ -73,10 +73,10 @@ def leaky(**kw):
     ("make", "match"),
     [
         (lambda: nn.Linear(3, 2), "nn.Sequential"),
-        (lambda: nn.Sequential(nn.Linear(3, 2), leaky(), nn.Linear(2, 2)), "pairs"),
+        (lambda: nn.Sequential(nn.Linear(3, 2), leaky(), nn.Linear(2, 2)), "'2' is not followed by a neuron"),
         (lambda: nn.Sequential(nn.Linear(3, 2), leaky(reset_mechanism="none")), "'none' is not supported"),
         (lambda: nn.Sequential(nn.Linear(3, 2), leaky(reset_delay=False)), "reset_delay=False"),
-        (lambda: nn.Sequential(nn.Linear(3, 2), snn.Synaptic(alpha=0.5, beta=0.5)), "Synaptic"),
+        (lambda: nn.Sequential(nn.Linear(3, 2), snn.Alpha(alpha=0.6, beta=0.5)), "Alpha.*does not model"),
         (lambda: nn.Sequential(nn.Linear(3, 2), snn.RLeaky(beta=0.5, all_to_all=False, V=torch.ones(2))), "all-to-all"),
         (lambda: nn.Sequential(nn.Conv1d(1, 1, 3), leaky()), "expected nn.Linear"),
     ],
