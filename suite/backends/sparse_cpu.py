@@ -214,7 +214,7 @@ class PreparedNetwork:
                     p_win[l] = pi.shape[1]
                     pidx_parts.append(pi.ravel())
                     ppos += pi.size
-            per_neuron = (lambda a: a) if order is None else (lambda a: np.asarray(a)[order])
+            per_neuron = (lambda a: a) if order is None else (lambda a, order=order: np.asarray(a)[order])
             nz_in_off[l] = zpos
             nz_parts.append(layer.fan_out_nonzero() if in_order is None else layer.fan_out_nonzero()[in_order])
             zpos += layer.n_in
@@ -315,7 +315,7 @@ class PreparedNetwork:
         rasters = [r if (r is None or inv is None) else r[:, :, inv] for r, inv in zip(rasters, self.unpermute)]
         totals = counts.sum(axis=0)
         layers, spikes_in = [], spikes.n_spikes
-        for l, layer in enumerate(net.layers):
+        for l in range(len(net.layers)):
             counts_fields = dict(self.static_counts[l])  # static: shapes, geometry
             counts_fields.update(spikes_in=int(spikes_in), synaptic_events=int(totals[l, 0]),
                                  neuron_updates=B * T * sizes[l], spikes_out=int(totals[l, 1]))

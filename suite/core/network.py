@@ -534,21 +534,24 @@ class Network:
 
     @classmethod
     def from_nir(cls, path, *, reset: str | None = None) -> Network:
-        """Read a NIR graph made of Affine/Linear -> LIF chains (recurrent Linear loops allowed);
-        ``reset`` as :func:`spikebench.core.nir_io.network_from_nir`."""
+        """Read a NIR graph: chains of [SumPool2d|AvgPool2d] -> Affine/Linear/Conv2d -> [SumPool2d|AvgPool2d]
+        -> [Flatten] -> LIF/IF/CubaLIF (recurrent loops allowed); ``reset`` as
+        :func:`spikebench.core.nir_io.network_from_nir`."""
         from .nir_io import network_from_nir
 
         return network_from_nir(path, reset=reset)
 
     @classmethod
-    def from_snntorch(cls, module) -> Network:
-        """Convert an ``nn.Sequential`` of ``nn.Linear`` / ``snn.Leaky`` / ``snn.RLeaky``."""
+    def from_snntorch(cls, module, *, in_shape=None) -> Network:
+        """Convert an ``nn.Sequential`` of Linear/Conv2d, pooling, Flatten/Unflatten and
+        snn.Leaky/RLeaky/Synaptic/RSynaptic; ``in_shape=(C, H, W)`` for a network that starts with a
+        convolution or pooling (a module does not store its input size)."""
         from .snntorch_io import network_from_snntorch
 
-        return network_from_snntorch(module)
+        return network_from_snntorch(module, in_shape=in_shape)
 
     def to_snntorch(self, device=None):
-        """Build the equivalent ``nn.Sequential`` of Linear / Leaky / RLeaky (``init_hidden=False``)."""
+        """Build the equivalent ``nn.Sequential`` of standard torch and snnTorch modules (``init_hidden=False``)."""
         from .snntorch_io import network_to_snntorch
 
         return network_to_snntorch(self, device=device)

@@ -196,8 +196,11 @@ def network_to_nir(network: Network, path) -> None:
         shape = out
     nodes["output"] = nir.Output(output_type={"output": np.array(shape)})
     edges.append((prev, "output"))
-    graph = nir.NIRGraph(nodes=nodes, edges=edges, type_check=False,
-                         metadata={META_KEY: {"format": FORMAT_VERSION, "name": network.name}})
+    gmeta = {"format": FORMAT_VERSION, "name": network.name}
+    binning = network.metadata.get("binning")
+    if isinstance(binning, dict) and binning:  # the step length and steps the network was trained with
+        gmeta["binning"] = {k: binning[k] for k in ("timestep_s", "timesteps") if binning.get(k) is not None}
+    graph = nir.NIRGraph(nodes=nodes, edges=edges, type_check=False, metadata={META_KEY: gmeta})
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         nir.write(str(tmp), graph)
@@ -607,7 +610,11 @@ def _graph_to_network(nir, graph, path, reset_override):
     gmeta = getattr(graph, "metadata", None)
     gmeta = gmeta.get(META_KEY, {}) if isinstance(gmeta, dict) else {}
     name = _scalarish(gmeta.get("name", Path(path).stem)) if isinstance(gmeta, dict) else Path(path).stem
-    return Network(layers=tuple(layers), name=str(name), metadata={"source": str(path), "assumptions": assumptions})
+    meta = {"source": str(path), "assumptions": assumptions}
+    binning = gmeta.get("binning") if isinstance(gmeta, dict) else None
+    if isinstance(binning, dict):  # checked where it is used (spikebench.models)
+        meta["binning"] = {str(k): _scalarish(v) for k, v in binning.items()}
+    return Network(layers=tuple(layers), name=str(name), metadata=meta)
 
 
 def _read_layer(nir, node, name, pend, loop, weights, shape, reset_override, assumptions) -> Layer:
