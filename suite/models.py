@@ -114,9 +114,9 @@ def as_network(model, *, in_shape: tuple[int, ...] | None = None) -> tuple[Netwo
             except Exception as exc:  # noqa: BLE001 - nir raises many types on malformed graphs
                 raise FileFormatError(f"the NIR graph cannot be written ({type(exc).__name__}: {exc})") from None
             net = Network.from_nir(p)
-        return Network(layers=net.layers, name=str(getattr(model, "metadata", {}).get("spikebench", {}).get("name", "nir-graph"))
-                       if isinstance(getattr(model, "metadata", None), dict) else "nir-graph",
-                       metadata={**net.metadata, "source": "NIR graph object"}), _nir_binning(model), None
+        name = net.name if net.name != p.stem else "nir-graph"  # the graph's own name, if it has one
+        return Network(layers=net.layers, name=name, metadata={**net.metadata, "source": "NIR graph object"}), \
+            _nir_binning(model), None
     torch = _maybe("torch")
     if torch is not None and isinstance(model, torch.nn.Module):
         return _from_torch(model, torch, in_shape), {}, None
@@ -135,10 +135,7 @@ def _from_torch(model, torch, in_shape):
     from .core.snntorch_io import network_from_snntorch
 
     if isinstance(model, torch.nn.Sequential):
-        try:
-            net = network_from_snntorch(model, in_shape=in_shape)
-        except TypeError:  # an older reader without in_shape
-            net = network_from_snntorch(model)
+        net = network_from_snntorch(model, in_shape=in_shape)
         name = f"snntorch-{net.content_hash()[:6]}" if net.name == "snntorch" else net.name  # a Sequential has no name
         return Network(layers=net.layers, name=name, metadata={**net.metadata, "source": "snnTorch nn.Sequential"})
     if in_shape is None:
