@@ -134,7 +134,8 @@ def figure_pareto_networks(data: ReportData, workload: str):
         if finite(v):
             ax.axhline(v, ls=style, color="0.4", lw=1)
             levels.append(v)
-            refs.append(Line2D([], [], ls=style, color="0.4", lw=1, label=f"{name} ({fmt(v)})"))
+            # chance and baseline depend on the data as binned for one network: say whose they are
+            refs.append(Line2D([], [], ls=style, color="0.4", lw=1, label=f"{name} ({fmt(v)}, {first}'s binning)"))
     ys_all = [p[3]["value"] for p in points + infeasible] + [
         v for p in points + infeasible for v in (p[3]["low"], p[3]["high"]) if finite(v)]
     ys_all += levels
