@@ -16,7 +16,7 @@ torch = pytest.importorskip("torch")
 snn = pytest.importorskip("snntorch")
 nn = torch.nn
 
-ARRAYS = ("weight", "recurrent_weight", "bias", "recurrent_bias", "beta", "threshold")
+ARRAYS = ("weight", "recurrent_weight", "bias", "recurrent_bias", "beta", "alpha", "threshold")
 N_IN, N_HID, N_OUT, T, SAMPLES = 30, 20, 5, 40, 4
 
 
@@ -47,7 +47,8 @@ def spikes(seed: int = 3, n_in: int = N_IN):
     return sb.random_spikes(SAMPLES, T, n_in, 0.2, seed)
 
 
-def assert_same_arrays(a: sb.Network, b: sb.Network) -> None:
+def assert_same_arrays(a: sb.Network, b: sb.Network, fields=()) -> None:
+    """Every array bit for bit (and every named field equal)."""
     assert len(a.layers) == len(b.layers)
     for la, lb in zip(a.layers, b.layers):
         for f in ARRAYS:
@@ -55,9 +56,11 @@ def assert_same_arrays(a: sb.Network, b: sb.Network) -> None:
             if xa is None:
                 assert xb is None, f"{la.name}.{f}: expected None, got {xb!r}"
                 continue
-            assert xb is not None and xb.dtype == np.float32, f"{la.name}.{f}"
+            assert xb is not None and xb.dtype == np.float32 and xa.shape == xb.shape, f"{la.name}.{f}"
             assert np.array_equal(xa, xb), f"{la.name}.{f} differs"
             assert np.array_equal(xa.view(np.uint32), xb.view(np.uint32)), f"{la.name}.{f} not bit-identical"
+        for f in fields:
+            assert getattr(la, f) == getattr(lb, f), f"{la.name}.{f}: {getattr(la, f)!r} != {getattr(lb, f)!r}"
 
 
 def assert_same_activity(a: sb.Network, b: sb.Network, train) -> None:

@@ -8,14 +8,13 @@ from __future__ import annotations
 import h5py
 import numpy as np
 import pytest
-from interop_helpers import dyadic, nir, nn, snn, torch
+from interop_helpers import assert_same_arrays, dyadic, nir, nn, snn, torch
 
 import spikebench as sb
 from spikebench.core.connectivity import Pool2d
 from spikebench.core.nir_io import network_from_nir
 
 BACKENDS = ["sparse-cpu", "snntorch"]
-ARRAYS = ("weight", "recurrent_weight", "bias", "recurrent_bias", "beta", "alpha", "threshold")
 FIELDS = ("in_shape", "out_shape", "stride", "padding", "dilation", "groups", "pool", "pool_in", "reset",
           "weight_bits", "name")
 
@@ -32,18 +31,7 @@ def simulate(net, train, backend):
 
 def assert_same_network(a: sb.Network, b: sb.Network, fields=FIELDS) -> None:
     """Every array bit for bit, every geometry field equal."""
-    assert len(a.layers) == len(b.layers)
-    for la, lb in zip(a.layers, b.layers):
-        for f in ARRAYS:
-            xa, xb = getattr(la, f), getattr(lb, f)
-            if xa is None:
-                assert xb is None, f"{la.name}.{f}: expected None, got {xb!r}"
-                continue
-            assert xb is not None and xb.dtype == np.float32 and xa.shape == xb.shape, f"{la.name}.{f}"
-            assert np.array_equal(xa.view(np.uint32), xb.view(np.uint32)), f"{la.name}.{f} not bit-identical"
-        for f in fields:
-            assert getattr(la, f) == getattr(lb, f), f"{la.name}.{f}: {getattr(la, f)!r} != {getattr(lb, f)!r}"
-    assert a.content_hash() == b.content_hash()
+    assert_same_arrays(a, b, fields)
 
 
 def run_module(layers, dense: np.ndarray, in_shape) -> list[np.ndarray]:
