@@ -10,11 +10,12 @@ from .errors import (
     SpikebenchError,
     UnknownNameError,
 )
+from .fixed_point import IntegerNeurons
 from .network import Layer, Network
 from .spikes import SpikeTrain, as_spike_train, random_spikes
 
 __all__ = [
     "COUNTS_SCHEMA", "EventCounts", "LayerCounts", "count_from_activity", "count_from_rasters",
     "SpikebenchError", "InvalidNetworkError", "InvalidSpikesError", "UnknownNameError", "FileFormatError",
-    "BackendUnavailableError", "Layer", "Network", "SpikeTrain", "as_spike_train", "random_spikes",
+    "BackendUnavailableError", "IntegerNeurons", "Layer", "Network", "SpikeTrain", "as_spike_train", "random_spikes",
 ]

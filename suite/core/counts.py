@@ -402,7 +402,8 @@ def count_from_activity(
         input_per_channel: int ``(n_in,)`` input spikes per channel, summed over samples and steps.
         out_per_neuron: per layer, int ``(n_out,)`` spikes per neuron summed over samples and steps.
         out_last_step_per_neuron: per layer, int ``(n_out,)`` spikes at the final step only (they
-            never reach a recurrent synapse).
+            never reach a recurrent synapse, nor, in a network of integer layers whose spikes arrive
+            one step later, the next layer).
     """
     layers = []
     pre = np.asarray(input_per_channel, dtype=np.int64)
@@ -416,7 +417,7 @@ def count_from_activity(
             syn += int((out - last) @ layer.recurrent_fan_out_nonzero())
         layers.append(layer_counts(layer, spikes_in=int(pre.sum()), synaptic_events=syn,
                                    neuron_updates=samples * timesteps * layer.n_out, spikes_out=int(out.sum())))
-        pre = out
+        pre = out - last if layer.integer is not None else out  # delayed spikes of the last step never arrive
     return EventCounts(layers=tuple(layers), samples=samples, timesteps=timesteps, timestep_s=timestep_s,
                        source=dict(source or {}))
 

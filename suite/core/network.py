@@ -45,6 +45,7 @@ import numpy as np
 
 from .connectivity import Expansion, Pool2d, conv_out_hw, expand, pair
 from .errors import InvalidNetworkError, UnknownNameError
+from .fixed_point import IntegerNeurons
 
 RESET_MODES = ("subtract", "zero")
 
@@ -114,6 +115,10 @@ class Layer:
         pool: pooling of the currents after a convolution (sum, avg or max), or ``None``.
         pool_in: sum or avg pooling of the input spikes before the synapses, or ``None``.
         weight_bits: bit width the weights are meant to be stored at on hardware, or ``None``.
+        integer: the chip arithmetic of a deployed layer (:class:`~spikebench.core.fixed_point.IntegerNeurons`),
+            or ``None`` (float32, snnTorch semantics). With it, ``weight`` and ``recurrent_weight`` hold
+            integer mantissas, the expanded synapses must be integers too (no avg or max pooling), and
+            ``beta``/``alpha``/``threshold``/``bias``/``reset`` are only the float network's nominal values.
         name: label used in counts files and reports.
     """
 
@@ -133,6 +138,7 @@ class Layer:
     pool: Pool2d | None = None
     pool_in: Pool2d | None = None
     weight_bits: int | None = None
+    integer: IntegerNeurons | None = None
     name: str = "layer"
 
     def __post_init__(self) -> None:
@@ -224,6 +230,24 @@ class Layer:
             if isinstance(self.weight_bits, bool) or not isinstance(self.weight_bits, (int, np.integer)) or not 1 <= int(self.weight_bits) <= 32:
                 raise InvalidNetworkError(f"{label}: weight_bits must be an integer in 1..32 or None, got {self.weight_bits!r}")
             object.__setattr__(self, "weight_bits", int(self.weight_bits))
+        if self.integer is not None:
+            self._check_integer(label)
+
+    def _check_integer(self, label: str) -> None:
+        it = self.integer
+        if not isinstance(it, IntegerNeurons):
+            raise InvalidNetworkError(f"{label}: integer must be a spikebench IntegerNeurons or None, "
+                                      f"got {type(it).__name__}")
+        if it.n != self.n_out:
+            raise InvalidNetworkError(f"{label}: integer neurons describe {it.n} neurons but the layer has {self.n_out}")
+        if self.pool is not None and self.pool.kind != "sum" or self.pool_in is not None and self.pool_in.kind != "sum":
+            raise InvalidNetworkError(f"{label}: an integer layer pools by sum only (avg pooling scales weights to "
+                                      "fractions, max pooling is not a synaptic sum); fold the pooling into the weights")
+        for what in ("weight", "recurrent_weight"):
+            w = getattr(self, what)
+            if w is not None and (not np.array_equal(w, np.round(w)) or float(np.max(np.abs(w))) >= 2**16):
+                raise InvalidNetworkError(f"{label}: an integer layer's {what} must hold integer mantissas "
+                                          "below 2**16 in magnitude")
 
     def _shapes(self, label: str) -> tuple[int, ...]:
         """The output shape (and checks that the weight fits the input)."""
@@ -391,6 +415,9 @@ class Network:
                     f"layer {b.name!r} reads its input as {tuple(b.in_shape)} but layer {a.name!r} outputs "
                     f"{tuple(a.out_shape)}; only flattening between layers is supported, not reshaping"
                 )
+        if len({layer.integer is None for layer in layers}) > 1:
+            raise InvalidNetworkError("either every layer or none has integer neurons (a network runs in one "
+                                      "arithmetic); deploy the whole network on one chip")
         names = [layer.name for layer in layers]
         if len(set(names)) != len(names):
             raise InvalidNetworkError(f"layer names must be unique, got {names}")
@@ -435,7 +462,20 @@ class Network:
             for what in ("weight", "recurrent_weight", "bias", "recurrent_bias", "beta", "alpha", "threshold"):
                 arr = getattr(layer, what)
                 h.update(what.encode() + (b"-" if arr is None else repr(arr.shape).encode() + arr.tobytes()))
+            if layer.integer is not None:  # (absent for float layers: their hashes are unchanged)
+                h.update(b"integer" + layer.integer.fingerprint())
         return h.hexdigest()[:12]
+
+    @property
+    def integer(self) -> bool:
+        """True when every layer runs in a chip's integer arithmetic (a deployed network)."""
+        return self.layers[0].integer is not None
+
+    @property
+    def drain_steps(self) -> int:
+        """Steps a simulation runs beyond its input so the last input reaches the output (sum of the
+        layers' delays; 0 for float networks, whose layers pass spikes on within the step)."""
+        return sum(layer.integer.delay for layer in self.layers) if self.integer else 0
 
     def __repr__(self) -> str:
         kinds = ",".join("C" if layer.conv else "R" if layer.recurrent else "F" for layer in self.layers)
