@@ -231,6 +231,59 @@ def _cuba_step(mem, syn, acc, rec, alpha, beta, thr, flags, n, recurrent, reset_
                 rec[j] = rbias[j]
 
 
+@njit(**_OPTS)
+def _shift(x, e):
+    """``x << e`` for e > 0, else the arithmetic (flooring) ``x >> -e`` (int64)."""
+    if e > 0:
+        return x << e
+    return x >> (-e)
+
+
+@njit(**_OPTS)
+def _decay12(x, d):
+    """``sign(y) * (|y| >> 12)`` with ``y = x * (4096 - d)``: Lava's sign-magnitude 12-bit decay."""
+    y = x * (np.int64(4096) - d)
+    if y >= 0:
+        return y >> 12
+    return -((-y) >> 12)
+
+
+@njit(**_OPTS)
+def _int_step(u, v, acc, racc, w_scale, r_scale, w_exp, r_exp, recurrent, du, dv, ibias, vth, rsub, reset_zero,
+              act_shift, half, flags, n):
+    """One step of n integer neurons (``spikebench.core.fixed_point``: Lava's bit-accurate CUBA LIF).
+
+    ``acc`` holds the step's summed input mantissas as exact integer-valued float32 (in units of
+    ``w_scale``, a power of two: the int8 copy's scale, or 1), ``racc`` the recurrent ones; both are
+    consumed (left at 0). The sum is shifted by the weight exponent as an integer, then
+    ``u = wrap(decay(u, du) + (a << act_shift))``, ``v = clip(decay(v, dv) + u + bias)``, spike where
+    ``v > vth``, and the voltage is reset at once (to 0, or minus ``rsub``).
+    """
+    two_half = half + half
+    lim = half - 1
+    for j in range(n):
+        a = _shift(np.int64(np.float64(acc[j]) * w_scale), w_exp)
+        acc[j] = 0.0
+        if recurrent:
+            a += _shift(np.int64(np.float64(racc[j]) * r_scale), r_exp)
+            racc[j] = 0.0
+        un = _decay12(u[j], du[j]) + (a << act_shift)
+        w = un - two_half if un > half else un
+        if w <= -half:
+            w = un + two_half
+        u[j] = w
+        vn = _decay12(v[j], dv[j]) + w + ibias[j]
+        if vn > lim:
+            vn = lim
+        elif vn < -lim:
+            vn = -lim
+        s = vn > vth[j]
+        if s:
+            vn = np.int64(0) if reset_zero else vn - rsub[j]
+        v[j] = vn
+        flags[j] = s
+
+
 def _vadd_factory(width):
     """An intrinsic ``acc[base:base+width] += vals[vb:vb+width]`` as one vector load, add and store.
 
@@ -333,8 +386,13 @@ def _compact(flags, n, out_idx, k):
 def _run_layer(T, in_ptr, in_idx, out_ptr, out_idx, plain, W, W8, w_off, w_scale, runptr, run_tgt, run_val, run_w,
                pidx, win,
                n_tgt, R, R8, r_off, r_scale, nz_in, nz_rec, bias, rbias, zero, beta, alpha, cuba, thr, n_out,
-               recurrent, reset_zero, mem, syn, acc, cur, racc, flags, rec, rec_off):
-    """Run one layer over T steps of one sample. Returns (synaptic events, spikes out).
+               recurrent, reset_zero, mem, syn, acc, cur, racc, flags, rec, rec_off,
+               integer, w_exp, r_exp, act_shift, half, du, dv, ibias, vth, rsub, u, v):
+    """Run one layer over T steps of one sample. Returns (synaptic events, spikes out, spikes at the last step).
+
+    ``integer`` layers run in a chip's fixed-point arithmetic (:func:`_int_step`): their weights are
+    integer mantissas, their input arrives one step late (step t adds the input spikes of step
+    t - 1, as Lava's Dense delivers them) and their state is ``u``/``v`` (int64).
 
     ``plain`` layers add dense weight rows (:func:`_add_rows`); the others scatter their runs
     ``runptr``/``run_tgt``/``run_val`` of width ``run_w`` (:func:`_scatter`) into ``acc`` (``n_tgt`` targets), and
@@ -350,11 +408,15 @@ def _run_layer(T, in_ptr, in_idx, out_ptr, out_idx, plain, W, W8, w_off, w_scale
     """
     events = 0
     maxpool = (not plain) and win > 0
-    a_init = zero if (w_scale > 0 or maxpool) else bias
-    r_init = zero if r_scale > 0 else rbias
+    a_init = zero if (w_scale > 0 or maxpool or integer) else bias
+    r_init = zero if (r_scale > 0 or integer) else rbias
+    ws = np.float64(w_scale) if w_scale > 0 else np.float64(1.0)
+    rs = np.float64(r_scale) if r_scale > 0 else np.float64(1.0)
     for j in range(n_out):
         mem[j] = 0.0
         syn[j] = 0.0
+        u[j] = 0
+        v[j] = 0
         acc[j] = a_init[j]
         racc[j] = r_init[j]
     if maxpool:
@@ -367,15 +429,21 @@ def _run_layer(T, in_ptr, in_idx, out_ptr, out_idx, plain, W, W8, w_off, w_scale
     for t in range(T):
         # acc and racc hold a_init and r_init here (set above, then left so by each neuron step)
         inp = acc
+        lo = in_ptr[t]
+        hi = in_ptr[t + 1]
+        if integer:  # the input of step t - 1 arrives now
+            lo = in_ptr[t - 1] if t > 0 else in_ptr[0]
+            hi = in_ptr[t] if t > 0 else in_ptr[0]
         if plain:
             if w_scale > 0:
-                events += _add_rows(acc, W8, w_off, n_out, in_idx, in_ptr[t], in_ptr[t + 1], nz_in, n_out)
-                for j in range(n_out):
-                    acc[j] = bias[j] + acc[j] * w_scale
+                events += _add_rows(acc, W8, w_off, n_out, in_idx, lo, hi, nz_in, n_out)
+                if not integer:
+                    for j in range(n_out):
+                        acc[j] = bias[j] + acc[j] * w_scale
             else:
-                events += _add_rows(acc, W, w_off, n_out, in_idx, in_ptr[t], in_ptr[t + 1], nz_in, n_out)
+                events += _add_rows(acc, W, w_off, n_out, in_idx, lo, hi, nz_in, n_out)
         else:
-            events += _scatter(acc, runptr, run_tgt, run_val, run_w, nz_in, in_idx, in_ptr[t], in_ptr[t + 1])
+            events += _scatter(acc, runptr, run_tgt, run_val, run_w, nz_in, in_idx, lo, hi)
             if maxpool:
                 _max_pool(acc, cur, pidx, win, bias, n_out, n_tgt)
                 inp = cur
@@ -385,10 +453,13 @@ def _run_layer(T, in_ptr, in_idx, out_ptr, out_idx, plain, W, W8, w_off, w_scale
                     events += _add_rows(racc, R8, r_off, n_out, out_idx, out_ptr[t - 1], out_ptr[t], nz_rec, n_out)
                 else:
                     events += _add_rows(racc, R, r_off, n_out, out_idx, out_ptr[t - 1], out_ptr[t], nz_rec, n_out)
-            if r_scale > 0:
+            if r_scale > 0 and not integer:
                 for j in range(n_out):
                     racc[j] = rbias[j] + racc[j] * r_scale
-        if cuba:
+        if integer:
+            _int_step(u, v, inp, racc, ws, rs, w_exp, r_exp, recurrent, du, dv, ibias, vth, rsub, reset_zero,
+                      act_shift, half, flags, n_out)
+        elif cuba:
             _cuba_step(mem, syn, inp, racc, alpha, beta, thr, flags, n_out, recurrent, reset_zero, a_init, r_init)
         else:
             _lif_step(mem, inp, racc, beta, thr, flags, n_out, recurrent, reset_zero, a_init, r_init)
@@ -398,16 +469,18 @@ def _run_layer(T, in_ptr, in_idx, out_ptr, out_idx, plain, W, W8, w_off, w_scale
             row = rec[rec_off + t * n_out: rec_off + (t + 1) * n_out]
             for j in range(n_out):
                 row[j] = flags[j]
-    return events, k
+    last = k - out_ptr[T - 1] if T > 0 else 0
+    return events, k, last
 
 
 @njit(parallel=True, **_OPTS)
 def simulate_batch(T, sample_ptr, in_times, in_idx, n_layers, n_in, n_out, recurrent, reset_zero,
                    W, W8, w_off, w_scale, R, R8, r_off, r_scale, nz, nz_in_off, nz_rec_off, bias, rbias, beta, thr,
                    n_off, plain, cuba, alpha, n_tgt, runptr, c_off, run_tgt, g_off, run_val, v_off, run_w, pidx, p_off,
-                   p_win,
+                   p_win, integer, w_exp, r_exp, act_shift, half, du, dv, ibias, vth, rsub,
                    rec, rec_off, counts, n_chunks):
-    """Simulate samples ``0..B-1`` (B = step_ptr.shape[0]).
+    """Simulate samples ``0..B-1`` (B = step_ptr.shape[0]) for T steps (the input's steps plus, for
+    integer networks, the drain steps: input spikes have times below the input's own length).
 
     Sample s's input spikes are in_times/in_idx[sample_ptr[s]:sample_ptr[s+1]] (int32 steps and
     channels, sorted by step). Layer l's transposed weight
@@ -420,9 +493,12 @@ def simulate_batch(T, sample_ptr, in_times, in_idx, n_layers, n_in, n_out, recur
     run_tgt[g_off[l]:g_off[l+1]], values run_val[v_off[l]:v_off[l+1]], run r's at r*run_w[l]) onto
     n_tgt[l] targets, and with p_win[l] > 0
     its max-pooling windows are pidx[p_off[l]:p_off[l]+n_out[l]*p_win[l]] (pre-pool positions).
-    cuba[l] selects current-based neurons with decay alpha.
+    cuba[l] selects current-based neurons with decay alpha. integer[l] selects the fixed-point neuron
+    (:func:`_int_step`) with shifts w_exp/r_exp/act_shift, state limit half = 2**(state_bits-1) and
+    per-neuron int64 du/dv/ibias/vth/rsub at n_off[l].
     rec (B, ...) uint8 receives spike rasters of layers with rec_off[l] >= 0 (zeros expected).
-    counts (B, n_layers, 2) int64 receives (synaptic events, spikes out) per sample and layer.
+    counts (B, n_layers, 3) int64 receives (synaptic events, spikes out, spikes out at the last step)
+    per sample and layer.
     """
     B = sample_ptr.shape[0] - 1
     max_n = 1
@@ -439,6 +515,8 @@ def simulate_batch(T, sample_ptr, in_times, in_idx, n_layers, n_in, n_out, recur
             continue
         mem = np.empty(max_n, np.float32)
         syn = np.empty(max_n, np.float32)
+        u = np.zeros(max_n, np.int64)
+        v = np.zeros(max_n, np.int64)
         zero = np.zeros(max_n, np.float32)
         acc = np.empty(max_t, np.float32)
         cur = np.empty(max_n, np.float32)
@@ -469,7 +547,7 @@ def simulate_batch(T, sample_ptr, in_times, in_idx, n_layers, n_in, n_out, recur
                 if rec_off[l] >= 0:
                     ro = rec_off[l]
                 o = n_off[l]
-                ev, k = _run_layer(T, cur_ptr, cur_idx, out_ptr, out_idx, plain[l], W, W8, w_off[l], w_scale[l],
+                ev, k, last = _run_layer(T, cur_ptr, cur_idx, out_ptr, out_idx, plain[l], W, W8, w_off[l], w_scale[l],
                                    runptr[c_off[l]:c_off[l] + n_in[l] + 1], run_tgt[g_off[l]:g_off[l + 1]],
                                    run_val[v_off[l]:v_off[l + 1]], run_w[l], pidx[p_off[l]:p_off[l] + no * p_win[l]],
                                    p_win[l],
@@ -478,9 +556,11 @@ def simulate_batch(T, sample_ptr, in_times, in_idx, n_layers, n_in, n_out, recur
                                    nz[nz_rec_off[l]:nz_rec_off[l] + no],
                                    bias[o:o + no], rbias[o:o + no], zero[:no], beta[o:o + no], alpha[o:o + no],
                                    cuba[l], thr[o:o + no], no, recurrent[l], reset_zero[l], mem, syn, acc, cur, racc,
-                                   flags, rec[s], ro)
+                                   flags, rec[s], ro, integer[l], w_exp[l], r_exp[l], act_shift[l], half[l],
+                                   du[o:o + no], dv[o:o + no], ibias[o:o + no], vth[o:o + no], rsub[o:o + no], u, v)
                 counts[s, l, 0] = ev
                 counts[s, l, 1] = k
+                counts[s, l, 2] = last
                 cur_ptr = out_ptr
                 cur_idx = out_idx
                 use_a = not use_a

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.counts import EventCounts, LayerCounts
-from ..core.errors import BackendUnavailableError, InvalidSpikesError
+from ..core.errors import BackendUnavailableError, InvalidNetworkError, InvalidSpikesError
 from ..core.network import Network
 from ..core.spikes import SpikeTrain
 from .base import SimulationResult
@@ -91,6 +91,21 @@ def channel_last_runs(layer, in_order: np.ndarray | None):
     return order, t_new, width, runptr, run_tgt, run_val
 
 
+def _check_exact(layer) -> None:
+    """An integer layer's input sums are accumulated as float32: refuse a layer whose largest
+    possible sum per step (every input spiking) is not exact below 2**24."""
+    if layer.plain:
+        peak = float(np.abs(layer.weight).sum(axis=1).max())
+    else:
+        exp = layer.expansion()
+        peak = float(np.bincount(exp.rows, weights=np.abs(exp.values), minlength=exp.n_targets).max())
+    if layer.recurrent_weight is not None:
+        peak = max(peak, float(np.abs(layer.recurrent_weight).sum(axis=1).max()))
+    if peak >= 2.0**24:
+        raise InvalidNetworkError(f"layer {layer.name!r}: its integer input sums can reach {peak:.0f}, beyond the "
+                                  "2**24 the kernel sums exactly; use smaller mantissas (a larger weight exponent)")
+
+
 @dataclass(frozen=True, eq=False)
 class PreparedNetwork:
     """A network packed into the kernel's flat arrays (transposed weight rows, expanded maps, offsets).
@@ -144,6 +159,16 @@ class PreparedNetwork:
     pidx: np.ndarray
     p_off: np.ndarray
     p_win: np.ndarray
+    integer: np.ndarray
+    w_exp: np.ndarray
+    r_exp: np.ndarray
+    act_shift: np.ndarray
+    half: np.ndarray
+    du: np.ndarray
+    dv: np.ndarray
+    ibias: np.ndarray
+    vth: np.ndarray
+    rsub: np.ndarray
     profiles: tuple
 
     @property
@@ -162,6 +187,11 @@ class PreparedNetwork:
         L = len(network.layers)
         W_parts, W8_parts, R_parts, R8_parts, nz_parts = [], [], [], [], []
         bias_parts, rbias_parts, beta_parts, thr_parts, alpha_parts = [], [], [], [], []
+        int_parts = {k: [] for k in ("du", "dv", "bias", "vth", "reset_sub")}
+        w_exp = np.zeros(L, np.int64)
+        r_exp = np.zeros(L, np.int64)
+        act_shift = np.zeros(L, np.int64)
+        half = np.ones(L, np.int64)
         runptr_parts, tgt_parts, val_parts, pidx_parts = [], [], [], []
         w_off = np.zeros(L, np.int64)
         r_off = np.zeros(L, np.int64)
@@ -236,6 +266,13 @@ class PreparedNetwork:
             thr_parts.append(per_neuron(layer.threshold))
             alpha_parts.append(per_neuron(layer.alpha) if layer.alpha is not None
                                else np.zeros(layer.n_out, np.float32))
+            it = layer.integer
+            for k, parts in int_parts.items():
+                parts.append(per_neuron(getattr(it, k)) if it is not None else np.zeros(layer.n_out, np.int64))
+            if it is not None:
+                w_exp[l], r_exp[l], act_shift[l], half[l] = it.weight_exp, it.recurrent_exp, it.act_shift, \
+                    2 ** (it.state_bits - 1)
+                _check_exact(layer)
             npos += layer.n_out
             orders.append(order)
             in_order = order
@@ -249,7 +286,8 @@ class PreparedNetwork:
             n_in=np.array([l.n_in for l in layers], np.int64),
             n_out=np.array([l.n_out for l in layers], np.int64),
             recurrent=np.array([l.recurrent for l in layers], np.bool_),
-            reset_zero=np.array([l.reset == "zero" for l in layers], np.bool_),
+            reset_zero=np.array([(l.integer.reset if l.integer is not None else l.reset) == "zero" for l in layers],
+                                np.bool_),
             W=cat(W_parts, np.float32), W8=cat(W8_parts, np.int8), w_off=w_off, w_scale=w_scale,
             R=cat(R_parts, np.float32), R8=cat(R8_parts, np.int8), r_off=r_off, r_scale=r_scale,
             nz=cat(nz_parts, np.int64), nz_in_off=nz_in_off, nz_rec_off=nz_rec_off,
@@ -261,6 +299,10 @@ class PreparedNetwork:
             runptr=cat(runptr_parts, np.int64), c_off=c_off, run_tgt=cat(tgt_parts, np.int32), g_off=g_off,
             run_val=cat(val_parts, np.float32), v_off=v_off, run_w=run_w,
             pidx=cat(pidx_parts, np.int32), p_off=p_off, p_win=p_win,
+            integer=np.array([l.integer is not None for l in layers], np.bool_), w_exp=w_exp, r_exp=r_exp,
+            act_shift=act_shift, half=half, du=cat(int_parts["du"], np.int64), dv=cat(int_parts["dv"], np.int64),
+            ibias=cat(int_parts["bias"], np.int64), vth=cat(int_parts["vth"], np.int64),
+            rsub=cat(int_parts["reset_sub"], np.int64),
             profiles=tuple(network.profile()),
         )
 
@@ -270,7 +312,8 @@ class PreparedNetwork:
                 self.R, self.R8, self.r_off, self.r_scale, self.nz, self.nz_in_off, self.nz_rec_off, self.bias,
                 self.rbias, self.beta, self.thr, self.n_off, self.plain, self.cuba, self.alpha, self.n_tgt,
                 self.runptr, self.c_off, self.run_tgt, self.g_off, self.run_val, self.v_off, self.run_w, self.pidx,
-                self.p_off, self.p_win)
+                self.p_off, self.p_win, self.integer, self.w_exp, self.r_exp, self.act_shift, self.half, self.du,
+                self.dv, self.ibias, self.vth, self.rsub)
 
     def run(self, spikes: SpikeTrain, *, record: bool = False, threads: int | None = None) -> SimulationResult:
         """Simulate every sample of ``spikes``; ``threads`` caps numba's threads (default: all)."""
@@ -283,7 +326,8 @@ class PreparedNetwork:
             raise InvalidSpikesError(f"the spikes have {spikes.n} channels but the network takes {net.n_in} inputs")
         _warm_up(self)
         t0 = time.perf_counter()
-        B, T = spikes.samples, spikes.timesteps
+        B = spikes.samples
+        T = spikes.timesteps + net.drain_steps  # integer networks run until the last input reaches the output
         sizes = self.n_out.tolist()  # Layer.n_out recomputes its shape's product on every call
         rec_off = np.full(len(sizes), -1, np.int64)
         if record:
@@ -292,7 +336,7 @@ class PreparedNetwork:
             rec_off[-1] = 0
         width = int(sum(T * sizes[l] for l in range(len(sizes)) if rec_off[l] >= 0))
         rec = np.zeros((B, width), np.uint8)
-        counts = np.zeros((B, len(sizes), 2), np.int64)
+        counts = np.zeros((B, len(sizes), 3), np.int64)
         # the kernel takes writeable arrays (numba types read-only arrays differently)
         sample_ptr = np.array(spikes.sample_ptr)
         in_times = np.array(spikes.times)
@@ -320,7 +364,8 @@ class PreparedNetwork:
             counts_fields.update(spikes_in=int(spikes_in), synaptic_events=int(totals[l, 0]),
                                  neuron_updates=B * T * sizes[l], spikes_out=int(totals[l, 1]))
             layers.append(LayerCounts(**counts_fields))
-            spikes_in = totals[l, 1]
+            # an integer layer's spikes reach the next layer one step later: those of the last step never arrive
+            spikes_in = totals[l, 1] - totals[l, 2] if net.integer else totals[l, 1]
         ec = EventCounts(layers=tuple(layers), samples=B, timesteps=T, timestep_s=spikes.timestep_s,
                          source={"simulator": "spikebench", "backend": SparseCPUBackend.name, "network": net.name})
         return SimulationResult(output_spikes=rasters[-1], counts=ec, wall_time_s=wall, backend=SparseCPUBackend.name,
@@ -343,7 +388,7 @@ def _warm_up(prepared: PreparedNetwork) -> None:
     rec_off = np.full(L, -1, np.int64)
     rec_off[-1] = 0
     _kernel.simulate_batch(1, np.zeros(2, np.int64), np.zeros(1, np.int32), np.zeros(1, np.int32), L,
-                           *prepared.kernel_args(), rec, rec_off, np.zeros((1, L, 2), np.int64), 1)
+                           *prepared.kernel_args(), rec, rec_off, np.zeros((1, L, 3), np.int64), 1)
     _WARM = True
 
 

@@ -113,6 +113,9 @@ def network_to_nir(network: Network, path) -> None:
         InvalidNetworkError: a layer NIR cannot express (max pooling; a dense layer feeding a conv layer).
         FileFormatError: the destination cannot be written.
     """
+    if network.integer:
+        raise InvalidNetworkError(f"network {network.name!r} is deployed in a chip's integer arithmetic; snnTorch and NIR "
+                                  "hold float networks: export the float network it was deployed from")
     nir = optional_import("nir", "nir")
     path = Path(path)
     if not path.parent.is_dir():

@@ -68,6 +68,9 @@ def network_to_snntorch(network: Network, device=None):
     A recurrent layer without ``recurrent_bias`` gets a bias-free recurrent ``nn.Linear`` (snnTorch's
     default has a random bias), so converting back gives ``recurrent_bias=None`` again.
     """
+    if network.integer:
+        raise InvalidNetworkError(f"network {network.name!r} is deployed in a chip's integer arithmetic; snnTorch and NIR "
+                                  "hold float networks: export the float network it was deployed from")
     torch = optional_import("torch", "torch")
     snn = optional_import("snntorch", "snntorch")
     nn = torch.nn
