@@ -7,9 +7,39 @@ STAMP  := $(VENV)/.installed
 # multi-GB CUDA build. Override with `make setup TORCH_SPEC=torch` where you want another build.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: setup test demo bench lint clean
+# Lava (backend "lava") supports only Python 3.10 and numpy < 2: its own environment, run as a subprocess.
+# The interpreter: $SPIKEBENCH_LAVA_PYTHON, else the first of python3.10 on PATH and pyenv's 3.10.13 that
+# runs as Python 3.10 (a pyenv shim of an inactive version does not); looked up once, when first needed.
+LAVA_VENV  := .venv-lava
+LAVA_STAMP := $(LAVA_VENV)/.installed
+LAVA_SPEC  ?= lava-nc==0.10.0
+IS_PY310   := -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'
+FIND_PY310  = $(if $(SPIKEBENCH_LAVA_PYTHON),$(SPIKEBENCH_LAVA_PYTHON),$(shell \
+	for p in python3.10 "$$(pyenv prefix 3.10.13 2>/dev/null)/bin/python"; do \
+		"$$p" $(IS_PY310) >/dev/null 2>&1 && { command -v "$$p"; break; }; done))
+LAVA_PYTHON = $(eval LAVA_PYTHON := $(FIND_PY310))$(LAVA_PYTHON)
 
-setup: $(STAMP)
+.PHONY: setup test demo bench lint clean lava-env lava-env-if-possible
+
+setup: $(STAMP) lava-env-if-possible
+
+lava-env: $(LAVA_STAMP)
+
+$(LAVA_STAMP):
+	@test -n "$(LAVA_PYTHON)" || { echo "make lava-env: no Python 3.10 found; set SPIKEBENCH_LAVA_PYTHON to one"; exit 1; }
+	@$(LAVA_PYTHON) $(IS_PY310) || { echo "make lava-env: $(LAVA_PYTHON) is not Python 3.10 (lava-nc 0.10 needs 3.10)"; exit 1; }
+	$(LAVA_PYTHON) -m venv $(LAVA_VENV)
+	$(LAVA_VENV)/bin/python -m pip install --quiet "$(LAVA_SPEC)"
+	@touch $(LAVA_STAMP)
+
+# setup builds the Lava environment where a Python 3.10 exists; without one (or if the build fails) it
+# says so in one line and goes on: the lava backend and its tests are then unavailable (they skip).
+lava-env-if-possible:
+	@if [ -f "$(LAVA_STAMP)" ]; then :; elif [ -z "$(LAVA_PYTHON)" ]; then \
+		echo "lava backend skipped: no Python 3.10 found (set SPIKEBENCH_LAVA_PYTHON, then make lava-env)"; \
+	else \
+		$(MAKE) --no-print-directory lava-env || echo "lava backend unavailable: make lava-env failed (see above)"; \
+	fi
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,4 +61,4 @@ lint: setup
 	$(VENV)/bin/ruff check suite workloads hardware_models tests benchmarks
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(LAVA_VENV) build *.egg-info .pytest_cache
