@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from ..core.errors import UnknownNameError
 from .base import Backend, SimulationResult
+from .lava_backend import LavaBackend
 from .snntorch_backend import SnnTorchBackend
 from .sparse_cpu import SparseCPUBackend
 
 BACKENDS: dict[str, type] = {
     SparseCPUBackend.name: SparseCPUBackend,
     SnnTorchBackend.name: SnnTorchBackend,
+    LavaBackend.name: LavaBackend,
 }
 
 
@@ -21,4 +23,4 @@ def get_backend(name: str) -> Backend:
         raise UnknownNameError(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}") from None
 
 
-__all__ = ["BACKENDS", "Backend", "SimulationResult", "SparseCPUBackend", "SnnTorchBackend", "get_backend"]
+__all__ = ["BACKENDS", "Backend", "LavaBackend", "SimulationResult", "SparseCPUBackend", "SnnTorchBackend", "get_backend"]

@@ -17,7 +17,7 @@ from spikebench.backends import BACKENDS
 from spikebench.core.connectivity import Pool2d
 
 REFERENCE = "sparse-cpu"
-NAMES = sorted(BACKENDS)
+NAMES = sorted(n for n in BACKENDS if getattr(BACKENDS[n], "float_semantics", "snntorch") == "snntorch")
 
 
 def _k(rng, shape, scale=16):
