@@ -91,6 +91,13 @@ def channel_last_runs(layer, in_order: np.ndarray | None):
     return order, t_new, width, runptr, run_tgt, run_val
 
 
+def _scatter_integer(layer) -> bool:
+    """A sparse integer dense layer (a deployed conv layer's expanded map) takes the scatter path: each
+    spike adds only its non-zero synapses. Integer sums are exact in any order, so this changes no spike;
+    float layers keep the row path, whose summation order the float semantics fix."""
+    return layer.integer is not None and np.count_nonzero(layer.weight) < 0.25 * layer.weight.size
+
+
 def _check_exact(layer) -> None:
     """An integer layer's input sums are accumulated as float32: refuse a layer whose largest
     possible sum per step (every input spiking) is not exact below 2**24."""
@@ -209,6 +216,7 @@ class PreparedNetwork:
         p_win = np.zeros(L, np.int64)
         wpos = rpos = zpos = npos = cpos = gpos = vpos = ppos = 0
         orders = []
+        plain_flags = []
         in_order = None  # the previous layer's neuron order: new input q is its old neuron in_order[q]
 
         def rows_of(matrix):  # transposed so each presynaptic neuron's weights are one contiguous row
@@ -224,7 +232,9 @@ class PreparedNetwork:
             p_off[l] = ppos
             n_tgt[l] = layer.n_out
             order = None
-            if layer.plain:
+            rows_path = layer.plain and not _scatter_integer(layer)
+            plain_flags.append(rows_path)
+            if rows_path:
                 wt, w8, w_scale[l] = rows_of(layer.weight if in_order is None else layer.weight[:, in_order])
                 W_parts.append(wt)
                 W8_parts.append(w8)
@@ -293,7 +303,7 @@ class PreparedNetwork:
             nz=cat(nz_parts, np.int64), nz_in_off=nz_in_off, nz_rec_off=nz_rec_off,
             bias=cat(bias_parts, np.float32), rbias=cat(rbias_parts, np.float32), beta=cat(beta_parts, np.float32),
             thr=cat(thr_parts, np.float32), n_off=n_off,
-            plain=np.array([l.plain for l in layers], np.bool_),
+            plain=np.array(plain_flags, np.bool_),
             cuba=np.array([l.alpha is not None for l in layers], np.bool_),
             alpha=cat(alpha_parts, np.float32), n_tgt=n_tgt,
             runptr=cat(runptr_parts, np.int64), c_off=c_off, run_tgt=cat(tgt_parts, np.int32), g_off=g_off,
