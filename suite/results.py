@@ -29,7 +29,13 @@ rebuilt by :meth:`ResultsStore.estimates`.
 
 ``kind`` is ``measured`` (wall time, NVML energy), ``modelled`` (chip estimate) or ``task``
 (accuracy, AUROC); ``data`` is ``synthetic``, ``real-sample`` or ``real-full``. ``chip`` is empty
-for rows that are not chip estimates.
+for the float network as trained (its task metrics, counts, wall time) and set on chip rows: the
+estimates, ``deployment_changes`` (modelled; ``value`` = number of notes, ``source`` =
+``"<arithmetic>: note | note"``) and, since chips deploy the network in their numeric format, the
+deployed network's task rows and counts rows (same metric names as the float rows; for a chip that
+runs the float network itself, cpu and gpu, copies of the float rows whose source starts with
+:data:`FLOAT_NETWORK_SOURCE`). Stores written before deployment have no chip-tagged task or counts
+rows: readers fall back to the float network's (:meth:`ResultsStore.chip_task_rows`).
 """
 
 from __future__ import annotations
@@ -55,6 +61,10 @@ COLUMNS = ("run_id", "workload", "network", "network_hash", "backend", "device",
            "timestamp")
 #: The backend whose counts give a cell's chip estimates when a workload ran on several.
 REFERENCE_BACKEND = "sparse-cpu"
+#: The metrics of one chip estimate (:func:`estimate_rows`).
+ESTIMATE_METRICS = ("energy_j", "energy_dynamic_j", "energy_static_j", "latency_s", "cores", "chips", "feasible")
+#: How the harness starts the source of a chip's task rows when the chip runs the float network itself.
+FLOAT_NETWORK_SOURCE = "float32 network as trained"
 _CELL_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
@@ -342,7 +352,7 @@ class ResultsStore:
 
         from .core.errors import UnknownNameError
 
-        mod = rows[rows["kind"] == "modelled"]
+        mod = rows[(rows["kind"] == "modelled") & rows["metric"].isin(ESTIMATE_METRICS)]
         if "network" in mod and len(set(zip(mod["network"], mod["backend"]))) > 1:
             raise SpikebenchError(f"{self.root}: estimates of one cell at a time; these rows hold the networks "
                                   f"and backends {sorted(set(zip(mod['network'], mod['backend'])))} (group by network)")
@@ -366,3 +376,55 @@ class ResultsStore:
             except (KeyError, TypeError, ValueError) as exc:
                 raise FileFormatError(f"{self.root}: incomplete modelled rows for {n} ({where}; {exc})") from None
         return out
+
+    # ---- the float network's rows and each chip's deployed network ------------------------------------
+
+    @staticmethod
+    def float_rows(rows):
+        """The chip-less rows of ``rows``: the float network as trained (its task metrics and counts)."""
+        return rows[rows["chip"].fillna("") == ""]
+
+    @staticmethod
+    def chip_task_rows(rows, chip: str) -> tuple[list[dict], str]:
+        """``(task rows, basis)`` of ``chip`` in ``rows`` (one cell's frame).
+
+        ``basis``: ``"deployed"`` (measured on the network as the chip holds it, in its arithmetic),
+        ``"float"`` (the chip runs the float network itself: its rows are copies of the float ones),
+        ``"infeasible"`` (the chip cannot hold the network: no task rows; a ``deployment_changes`` row
+        says it was deployed) or ``"float-fallback"`` (no deployment rows: a store written before
+        chips deployed the network, or a chip left out; the float network's task rows stand in).
+        Reference metrics (``baseline_*``, ``chance_*``) are chip-less and never returned here.
+        """
+        chip_col = rows["chip"].fillna("")
+        mine = rows[(chip_col == chip) & (rows["kind"] == "task")].to_dict("records")
+        if mine:
+            src = str(mine[0].get("source") or "")
+            return mine, "float" if src.startswith(FLOAT_NETWORK_SOURCE) else "deployed"
+        if ((chip_col == chip) & (rows["metric"] == "deployment_changes")).any():
+            return [], "infeasible"
+        flt = rows[(chip_col == "") & (rows["kind"] == "task")]
+        return flt[~flt["metric"].str.startswith(("baseline_", "chance_"))].to_dict("records"), "float-fallback"
+
+    @staticmethod
+    def deployments(rows) -> dict[str, dict]:
+        """``chip -> {"changes": int, "arithmetic": str, "notes": [str]}`` from the ``deployment_changes``
+        rows of ``rows`` (empty for a store written before chips deployed the network)."""
+        sub = rows[rows["metric"] == "deployment_changes"]
+        return {str(r["chip"]): parse_deployment(r["value"], r["source"]) for r in sub.to_dict("records")}
+
+
+def parse_deployment(value, source) -> dict:
+    """A ``deployment_changes`` row's ``value`` and ``source`` (``"<arithmetic>: note | note"``, or the
+    arithmetic alone without notes) as ``{"changes", "arithmetic", "notes"}``."""
+    src = source if isinstance(source, str) else ""
+    try:
+        n = int(round(float(value)))
+    except (TypeError, ValueError):
+        n = 0
+    if n <= 0 or ": " not in src:
+        return {"changes": max(n, 0), "arithmetic": src, "notes": []}
+    arithmetic, rest = src.split(": ", 1)
+    notes = rest.split(" | ")
+    if len(notes) != n:  # a note holding " | ": keep the text whole rather than cut it wrongly
+        notes = [rest]
+    return {"changes": n, "arithmetic": arithmetic, "notes": notes}

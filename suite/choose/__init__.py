@@ -36,9 +36,15 @@ Definitions (per chip; E, L are the chip model's per-inference estimates, each l
   input. A results store keeps no fill: there a chip at most ``FILL_UNKNOWN_SLACK`` (5 %) over ``D``
   passes with a note.
 * **Accuracy** (``--min-accuracy``) is the workload's task metric (``accuracy`` for classification,
-  ``auroc`` for anomaly detection unless ``metric`` names another) of the simulated network. A chip model
-  does not change it; a chip that must re-quantise the weights is flagged (its accuracy may be lower),
-  and accuracy measured on synthetic data says so.
+  ``auroc`` for anomaly detection unless ``metric`` names another) of the network *as each chip holds
+  it*: deployed in the chip's numeric format (``spikebench.hardware_models.deploy``) and simulated in
+  its arithmetic by ``sparse-cpu`` (``--workload`` does this per chip; a results store keeps it as the
+  chip's task row). The chip's estimate comes from that network's counts too; a chip whose numeric
+  format cannot hold the network is infeasible (``numeric format: ...``). Each verdict carries its
+  :class:`TaskScore` (``basis`` ``deployed``, ``float`` for a chip that runs the float network as is,
+  ``float-fallback`` where nothing was deployed: a counts file, or a store written before chips
+  deployed the network; then a chip that must re-quantise the weights is flagged, its accuracy may be
+  lower). Accuracy measured on synthetic data says so.
 * **Placeholders**: a chip whose estimate rests on an unverified placeholder constant (the CPU's 0 W
   idle power and its throughput) is ranked like the others but flagged, and the best chip with cited
   constants only is named beside the choice (``Choice.best_cited``).
@@ -52,9 +58,9 @@ Definitions (per chip; E, L are the chip model's per-inference estimates, each l
 
 * **Several networks** (a results store where the workload ran with more than one network, e.g.
   ``spikebench run --network my.nir --with-reference``): every (network, chip) pair is judged as above
-  with its own network's task metric (so ``--min-accuracy`` rules out pairs of the networks below it)
-  and input duration, and the pairs are ranked together by nominal energy per inference (equal
-  energies: higher task metric first). The pairs on the Pareto front of task metric vs energy are
+  with its own task metric (its network deployed on its chip: ``--min-accuracy`` rules out the pairs
+  below it) and its network's input duration, and the pairs are ranked together by nominal energy per
+  inference (equal energies: higher task metric first). The pairs on the Pareto front of task metric vs energy are
   named, and without ``--min-accuracy`` a note says when a more accurate network is feasible at a
   higher energy. ``network=`` (``--network``) restricts the choice to one network.
 
@@ -69,6 +75,7 @@ CLI exit 2) that names the constraint ruling every chip out and how far it would
 from .entry import (
     DEFAULT_DRAWS,
     FILL_UNKNOWN_SLACK,
+    OnChip,
     choose_from_counts,
     choose_from_results,
     choose_from_workload,
@@ -88,6 +95,6 @@ from .records import (
 )
 
 __all__ = ["CHOICE_SCHEMA", "DEFAULT_DRAWS", "FILL_UNKNOWN_SLACK", "NOT_SETTLED_SWAP", "ChipVerdict", "Choice",
-           "ChooseError", "Constraints", "NetworkEntry", "Stability", "TaskScore", "choose_from_counts",
+           "ChooseError", "Constraints", "NetworkEntry", "OnChip", "Stability", "TaskScore", "choose_from_counts",
            "choose_from_results", "choose_from_workload", "infeasibility_message", "judge", "pick_metric", "rank",
            "static_power"]

@@ -42,22 +42,28 @@ def _check_budget(what: str, value: Interval, budget: float | None, unit: str, r
 
 
 def judge(estimates, *, constraints: Constraints, input_duration_s: float, task: TaskScore | None = None,
-          fill_ticks: dict[str, int] | None = None, timesteps: int | None = None,
-          static_power_w: dict[str, Interval] | None = None, fill_unknown_slack: float = 0.0) -> list[ChipVerdict]:
+          fill_ticks: dict[str, int] | None = None, timesteps: int | dict[str, int] | None = None,
+          static_power_w: dict[str, Interval] | None = None, fill_unknown_slack: float = 0.0,
+          chip_tasks: dict[str, TaskScore | None] | None = None) -> list[ChipVerdict]:
     """Judge each chip estimate (:class:`spikebench.hardware_models.Estimate`) against ``constraints``.
 
-    ``fill_ticks[chip]`` (pipeline ticks a tick-paced chip adds after the input, with ``timesteps``)
-    turns latency into sustained time per input; without it the latency is used as is (conservative).
-    ``static_power_w[chip]`` overrides the static power otherwise recovered as ``E_static / L``.
-    ``fill_unknown_slack`` (results stores, which keep no pipeline fill): a chip over the input duration
-    by at most this share gets a note instead of an infeasibility reason.
+    ``task`` is the float network's task metric; ``chip_tasks[chip]`` (where given) the chip's own, as
+    measured on the network deployed in its numeric format (:class:`TaskScore` ``basis``), which
+    ``--min-accuracy`` is compared with (``None``: the chip holds no network to score; it is infeasible
+    already). A chip without an entry is judged on ``task``.
+    ``fill_ticks[chip]`` (pipeline ticks a tick-paced chip adds after the input, with ``timesteps``,
+    one number or one per chip) turns latency into sustained time per input; without it the latency is
+    used as is (conservative). ``static_power_w[chip]`` overrides the static power otherwise recovered
+    as ``E_static / L``. ``fill_unknown_slack`` (results stores, which keep no pipeline fill): a chip over
+    the input duration by at most this share gets a note instead of an infeasibility reason.
     Returns verdicts ranked: feasible chips by nominal energy per inference, then infeasible ones.
     """
     if not (math.isfinite(input_duration_s) and input_duration_s > 0):
         raise ChooseError(f"input duration must be > 0 s, got {input_duration_s!r}")
     c = constraints
     D = input_duration_s
-    if c.min_accuracy is not None and task is None:
+    tasks = chip_tasks or {}
+    if c.min_accuracy is not None and task is None and not any(t is not None for t in tasks.values()):
         raise ChooseError("--min-accuracy needs the network's task metric: choose with --workload or --results, "
                           "or state it with --accuracy")
     out = []
@@ -67,7 +73,9 @@ def judge(estimates, *, constraints: Constraints, input_duration_s: float, task:
         power = Interval(low=c.duty_cycle * Ed.low / D + ps.low, nominal=c.duty_cycle * Ed.nominal / D + ps.nominal,
                          high=c.duty_cycle * Ed.high / D + ps.high)
         fill = (fill_ticks or {}).get(e.chip, 0)
-        sustained = L.nominal * timesteps / (timesteps + fill) if fill and timesteps else L.nominal
+        steps = timesteps.get(e.chip) if isinstance(timesteps, dict) else timesteps
+        sustained = L.nominal * steps / (steps + fill) if fill and steps else L.nominal
+        t = tasks[e.chip] if e.chip in tasks else task
         requant = any(m in r for r in e.reasons for m in _REQUANT_MARKERS)
         reasons, notes = [], []
         if not e.feasible:
@@ -87,19 +95,23 @@ def judge(estimates, *, constraints: Constraints, input_duration_s: float, task:
                            f"{si(D, 's')} ({sustained / D:.3g}x too slow)")
         p_margin = _check_budget("average power", power, c.max_power_w, "W", reasons, notes)
         l_margin = _check_budget("latency", L, c.max_latency_s, "s", reasons, notes)
-        if c.min_accuracy is not None and task.value < c.min_accuracy:
-            reasons.append(f"{task.metric} {task.value:.3g} below {c.min_accuracy:g} by "
-                           f"{c.min_accuracy - task.value:.3g}")
-        if requant and task is not None:
-            notes.append(f"this chip re-quantises the weights: the {task.metric} ({task.value:.3g}) was measured at "
+        if c.min_accuracy is not None and t is not None and t.value < c.min_accuracy:
+            reasons.append(f"{_task_words(t)} below {c.min_accuracy:g} by {c.min_accuracy - t.value:.3g}")
+        if requant and t is not None and not t.deployed:
+            notes.append(f"this chip re-quantises the weights: the {t.metric} ({t.value:.3g}) was measured at "
                          "the network's own precision and may be lower here")
         out.append(ChipVerdict(
             chip=e.chip, title=e.title, boundary=e.boundary, feasible=not reasons, reasons=tuple(reasons),
             notes=tuple(notes), requantised=requant, energy_j=e.energy_j, energy_dynamic_j=Ed,
             energy_static_j=e.energy_static_j, latency_s=L, static_power_w=ps, power_w=power, sustained_s=sustained,
             power_margin_w=p_margin, latency_margin_s=l_margin, cores=e.cores, core_kind=e.core_kind, chips=e.chips,
-            mappable=e.feasible, keeps_up=keeps_up, placeholder=bool(placeholders)))
+            mappable=e.feasible, keeps_up=keeps_up, placeholder=bool(placeholders), task=t))
     return rank(out)
+
+
+def _task_words(t: TaskScore) -> str:
+    """``accuracy 0.8 deployed (float 0.95)`` for a deployed metric, ``accuracy 0.9`` otherwise (as before)."""
+    return t.short() if t.deployed else f"{t.metric} {t.value:.3g}"
 
 
 def rank(verdicts, tie=None) -> list[ChipVerdict]:
@@ -138,10 +150,29 @@ def infeasibility_message(verdicts, constraints: Constraints, task: TaskScore | 
         return (f"no chip keeps up with the real-time stream: an input lasts {si(D, 's')} and the "
                 f"fastest mappable {'pair' if many else 'chip'} ({fastest.label}) takes "
                 f"{si(fastest.sustained_s, 's')} per input; use a longer timestep_s or a smaller network")
-    if c.min_accuracy is not None and task is not None and task.value < c.min_accuracy:
-        return (f"--min-accuracy {c.min_accuracy:g} rules out every chip: the network's {task.metric} is "
-                f"{task.value:.3g} ({'synthetic data' if task.synthetic else task.data}); loosen --min-accuracy by "
-                f"{c.min_accuracy - task.value:.3g} to {floor_sig(task.value)} or improve the network")
+    if c.min_accuracy is not None:
+        scored = [v for v in runnable if v.task is not None]
+        if task is not None and not scored:
+            scored = [replace(v, task=task) for v in runnable]
+        accurate = [v for v in scored if v.task.value >= c.min_accuracy]  # as judge() compares
+        if scored and not accurate:
+            best = max(scored, key=lambda v: v.task.value)
+            t = best.task
+            data = "synthetic data" if t.synthetic else t.data
+            if all(not v.task.deployed for v in scored) and len({v.task.value for v in scored}) == 1:
+                what = f"the network's {t.metric} is {t.value:.3g} ({data})"  # one float metric for every chip
+            else:
+                flt = f", float {t.float_value:.3g}" if t.deployed and t.float_value is not None else ""
+                how = "deployed" if t.deployed else ("float network" if t.basis == "float" else "float network's")
+                what = (f"the best {t.metric} is {t.value:.3g}, on {best.label} ({how}{flt}; {data}); "
+                        f"the {t.metric} of each {'pair' if many else 'chip'} is measured on the network as it "
+                        "holds it")
+            return (f"--min-accuracy {c.min_accuracy:g} rules out every {'pair' if many else 'chip'}: {what}; "
+                    f"loosen --min-accuracy by {c.min_accuracy - t.value:.3g} to {floor_sig(t.value)} or improve "
+                    "the network")
+        if accurate:
+            names = {v.label for v in accurate}
+            runnable = [v for v in runnable if v.label in names or v.task is None]
 
     def needs(v):  # constraint -> value the chip needs (only constraints it violates)
         n = {}

@@ -1,7 +1,8 @@
-"""The chooser's records: the constraints, the task score, one verdict per chip (per (network, chip)
-pair when a results store holds several networks for the workload, each described by a
-:class:`NetworkEntry`), the stability of the ranking, and the answer (:class:`Choice`). Units:
-energies J per inference, power W, times s."""
+"""The chooser's records: the constraints, the task scores (the float network's, and each chip's on
+the network as that chip holds it), one verdict per chip (per (network, chip) pair when a results
+store holds several networks for the workload, each described by a :class:`NetworkEntry`), the
+stability of the ranking, and the answer (:class:`Choice`). Units: energies J per inference, power W,
+times s."""
 
 from __future__ import annotations
 
@@ -77,9 +78,20 @@ class Constraints:
                 "min_accuracy": self.min_accuracy, "duty_cycle": self.duty_cycle}
 
 
+#: What a task metric was measured on (:attr:`TaskScore.basis`).
+BASES = ("float", "deployed", "float-fallback")
+
+
 @dataclass(frozen=True, kw_only=True)
 class TaskScore:
-    """The network's task metric (chip-independent), with the data it was measured on."""
+    """A task metric, with the data it was measured on and the network it was measured on.
+
+    ``basis``: ``"float"``, the float network as trained (the network's own metric, and that of a chip
+    that runs it as is: cpu, gpu); ``"deployed"``, the network as one chip holds it (its numeric
+    format, simulated in its arithmetic; ``float_value`` then holds the float network's value); or
+    ``"float-fallback"``, the float network's metric standing in for a chip's where nothing was
+    deployed (a counts file, a results store written before chips deployed the network).
+    """
 
     metric: str
     value: float
@@ -87,10 +99,30 @@ class TaskScore:
     low: float | None = None
     high: float | None = None
     source: str = ""
+    basis: str = "float"
+    float_value: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.basis not in BASES:
+            raise ValueError(f"task basis must be one of {BASES}, got {self.basis!r}")
 
     @property
     def synthetic(self) -> bool:
         return self.data == "synthetic"
+
+    @property
+    def deployed(self) -> bool:
+        return self.basis == "deployed"
+
+    def short(self) -> str:
+        """``accuracy 0.951 deployed (float 0.969)``, ``accuracy 0.969 (float network)`` or
+        ``accuracy 0.969 (float network's; not deployed)``."""
+        if self.deployed:
+            flt = f" (float {self.float_value:.3g})" if self.float_value is not None else ""
+            return f"{self.metric} {self.value:.3g} deployed{flt}"
+        if self.basis == "float":
+            return f"{self.metric} {self.value:.3g} (float network)"
+        return f"{self.metric} {self.value:.3g} (float network's; not deployed)"
 
     def describe(self) -> str:
         where = {"synthetic": "on synthetic data (not comparable with published numbers)",
@@ -101,7 +133,7 @@ class TaskScore:
 
     def to_dict(self) -> dict:
         return {"metric": self.metric, "value": self.value, "low": self.low, "high": self.high, "data": self.data,
-                "source": self.source}
+                "source": self.source, "basis": self.basis, "float_value": self.float_value}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,6 +165,9 @@ class ChipVerdict:
     rank: int | None = None
     network: str = ""  # set when several networks are compared: the pair is (network, chip)
     pareto: bool = False  # with several networks: no feasible pair has a higher task metric for less energy
+    task: TaskScore | None = None  # the task metric judged for this chip (deployed where it was deployed)
+    arithmetic: str = ""  # the chip's numeric format, where the network was deployed on it
+    deployment_notes: tuple[str, ...] = ()  # what the deployment changed, one note each
 
     @property
     def label(self) -> str:
@@ -149,7 +184,8 @@ class ChipVerdict:
                 "static_power_w": self.static_power_w.to_dict(), "power_w": self.power_w.to_dict(),
                 "sustained_s": self.sustained_s, "power_margin_w": self.power_margin_w,
                 "latency_margin_s": self.latency_margin_s, "mappable": self.mappable, "keeps_up": self.keeps_up,
-                "placeholder": self.placeholder}
+                "placeholder": self.placeholder, "task": None if self.task is None else self.task.to_dict(),
+                "arithmetic": self.arithmetic, "deployment_notes": list(self.deployment_notes)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -201,7 +237,8 @@ class Stability:
 class NetworkEntry:
     """One of several networks compared on a workload (from a results store): its name (a label of
     :meth:`spikebench.results.ResultsStore.label_networks`), content hash, the backend whose rows were
-    read, the duration of one input and its own task metric."""
+    read, the duration of one input and its own task metric (the float network's; each pair's verdict
+    carries its deployed one)."""
 
     name: str
     network_hash: str
@@ -218,9 +255,11 @@ class NetworkEntry:
 class Choice:
     """The chooser's answer: chips ranked (feasible first, by nominal energy per inference).
 
+    ``task`` is the float network's task metric; each verdict's ``task`` is the one judged for its chip
+    (the network deployed in that chip's numeric format, :class:`TaskScore` ``basis``).
     With several networks (``networks`` non-empty) the verdicts are (network, chip) pairs ranked alike
-    (equal energies: higher task metric first), each judged with its own network's task metric and
-    input duration (``NetworkEntry``); ``task`` is then None.
+    (equal energies: higher task metric first), each judged with its own task metric (its network
+    deployed on its chip) and its network's input duration (``NetworkEntry``); ``task`` is then None.
     """
 
     verdicts: tuple[ChipVerdict, ...]

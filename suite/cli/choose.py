@@ -11,17 +11,32 @@ feasibility, reasons, energies, power, latency as nominal/low/high columns, marg
      "chips": [{"chip", "title", "rank", "feasible", "reasons", "notes", "requantised", "boundary", "cores",
                 "core_kind", "chips", "energy_j" | "energy_dynamic_j" | "energy_static_j" | "latency_s" |
                 "static_power_w" | "power_w": {"low", "nominal", "high"}, "sustained_s", "power_margin_w",
-                "latency_margin_s", "mappable", "keeps_up"}],
+                "latency_margin_s", "mappable", "keeps_up", "placeholder",
+                "task": {"metric", "value", "low", "high", "data", "source", "basis", "float_value"} | null,
+                "arithmetic", "deployment_notes": [str]}],
      "stability": {"draws", "seed", "method", "ranking", "top_changed_pct", "ranking_changed_pct",
                    "top_two_swap_pct", "settled", "not_settled_threshold_pct", "summary"} | null,
      "notes": [str]}
 
+The top-level ``task`` is the float network's (as trained; ``basis`` ``"float"``). Each chip's ``task``
+is the one ``--min-accuracy`` is compared with for that chip: ``basis`` ``"deployed"`` (the network
+in the chip's numeric format, simulated in its arithmetic; ``float_value`` is the float network's),
+``"float"`` (the chip runs the float network itself: cpu, gpu) or ``"float-fallback"`` (nothing was
+deployed: a counts file, a results store written before chips deployed the network; the float
+network's metric stands in); null where the chip's numeric format cannot hold the network.
+``arithmetic`` and ``deployment_notes`` say how the chip holds the network (empty where nothing was
+deployed).
+
 With ``--results`` and a workload run with several networks, each row is a (network, chip) pair:
-the table and CSV gain ``network`` (and the pair's task metric: table column ``<metric>``, CSV
-``network_hash``, ``task_metric``, ``task_value``, ``pareto``) columns, and the JSON object gains
+the table and CSV gain ``network`` (and the pair's task metric, its network deployed on its chip:
+table column ``<metric>``, CSV ``network_hash``, ``task_metric``, ``task_value``, ``pareto``) columns, and the JSON object gains
 ``networks`` (``[{"network", "network_hash", "backend", "input_duration_s", "task"}]``),
 ``choice_network`` and ``choice_cited_network``, each chip entry ``network`` and ``pareto``
 (``task`` is then null: each network has its own). ``--network NAME`` restricts the choice to one.
+
+With one network, the table gains a ``<metric>`` column (each chip's, ``(float)`` where the chip runs
+the float network) when some chip's metric was measured on its deployed network; the CSV always ends
+with ``task_metric``, ``task_value``, ``task_basis`` and ``float_value`` (each chip's).
 
 Units: energies J per inference, power W, times s. Exit codes: 0 a chip was chosen; 2 bad input or no
 feasible chip (one line on stderr naming the constraint that rules everything out).
@@ -38,7 +53,10 @@ from .common import FORMATS, add_format, positive, write_csv, write_json
 _DESCRIPTION = """\
 Rank the chips for a deployment. The network's counts come from --counts FILE, from --results DIR
 (a `spikebench run` store), or from simulating the --workload's reference network on its test split
-with sparse-cpu. Definitions: an input lasts D = timesteps x timestep_s (a real-time stream);
+with sparse-cpu. With --workload and --results each chip is judged on the network as it holds it:
+deployed in its numeric format and simulated in its arithmetic (its own task metric, for
+--min-accuracy, and counts); a counts file holds no network, so there every chip gets the float
+network's counts (and --accuracy). Definitions: an input lasts D = timesteps x timestep_s (a real-time stream);
 energy per inference E and latency L are the chip models' estimates, each step as fast as the chip
 runs; static power P_static = E_static / L; the duty cycle d is the fraction of time the system is
 processing its input stream, and the chip stays powered the rest of the time, so average power
@@ -126,7 +144,7 @@ def run(args) -> int:
                              source="--accuracy")
         label = f"counts file {args.counts}" + (f" ({args.workload})" if args.workload else "")
         choice = choose_from_counts(counts, constraints, chips=chips, task=task, draws=args.draws, seed=args.seed,
-                                    source=label)
+                                    source=label, notes=(COUNTS_NOTE,))
     elif args.results:
         dur = None
         if args.input_duration_ms is not None:
@@ -148,6 +166,23 @@ def run(args) -> int:
     return 0
 
 
+COUNTS_NOTE = ("a counts file holds no network to deploy: every chip is estimated on its counts and judged on "
+               "its stated task metric, both the float network's; a chip's numeric format may change both "
+               "(choose with --workload or --results for each chip's deployed network)")
+
+
+def _task_cell(t) -> str:
+    """A chip's task metric in a table cell: ``0.951`` (deployed, or standing in), ``0.969 (float)``."""
+    if t is None:
+        return "-"
+    return f"{t.value:.3g}" + (" (float)" if t.basis == "float" else "")
+
+
+def _task_said(t) -> str:
+    """A chip's task metric in a sentence: ``accuracy 0.951 deployed (float 0.969)``."""
+    return f"{t.metric} {t.value:.3g}" if t.basis == "float-fallback" else t.short()
+
+
 def choice_rows(choice) -> list[dict]:
     """One flat row per chip verdict (the CSV)."""
     rows = []
@@ -156,7 +191,7 @@ def choice_rows(choice) -> list[dict]:
         if choice.networks:
             e = choice.network(v.network)
             pair = {"network": v.network, "network_hash": e.network_hash,
-                    "task_metric": e.task.metric if e.task else None, "task_value": e.task.value if e.task else None,
+                    "task_metric": v.task.metric if v.task else None, "task_value": v.task.value if v.task else None,
                     "pareto": v.pareto}
         row = {"rank": v.rank, **pair, "chip": v.chip, "feasible": v.feasible, "reasons": "; ".join(v.reasons),
                "notes": "; ".join(v.notes), "placeholder": v.placeholder, "requantised": v.requantised}
@@ -166,6 +201,11 @@ def choice_rows(choice) -> list[dict]:
         row.update({"sustained_s": v.sustained_s, "power_margin_w": v.power_margin_w,
                     "latency_margin_s": v.latency_margin_s, "cores": v.cores, "core_kind": v.core_kind,
                     "chips": v.chips, "boundary": v.boundary})
+        if not choice.networks:
+            row.update({"task_metric": v.task.metric if v.task else None,
+                        "task_value": v.task.value if v.task else None})
+        row.update({"task_basis": v.task.basis if v.task else None,
+                    "float_value": (v.task.float_value if v.task.deployed else v.task.value) if v.task else None})
         rows.append(row)
     return rows
 
@@ -191,23 +231,33 @@ def format_table(choice) -> str:
         dur = f"; {si(e.input_duration_s, 's')} per input" if len(durations) > 1 else ""
         lines.append(f"network {e.name}{h} on {e.backend}: "
                      + (e.task.describe() if e.task is not None else "no task metric stored") + dur)
-    metric = next((e.task.metric for e in nets if e.task is not None), "task metric")
+    metric = next((t.metric for t in [*(e.task for e in nets), *(v.task for v in choice.verdicts)]
+                   if t is not None), "task metric")
+    # one network: a metric column only when the chips' metrics differ by deployment (else the task line says it)
+    scores = bool(nets) or any(v.task is not None and v.task.deployed for v in choice.verdicts)
 
     def score(v) -> str:
-        e = choice.network(v.network)
-        return "-" if e is None or e.task is None else f"{e.task.value:.3g}" + (" *" if v.pareto else "")
+        return _task_cell(v.task) + (" *" if v.pareto else "")
 
-    head = ("rank", *(("network",) if nets else ()), "chip", "feasible", *((metric,) if nets else ()),
+    head = ("rank", *(("network",) if nets else ()), "chip", "feasible", *((metric,) if scores else ()),
             "E/inference [low - high]", "avg power [low - high]", "power margin", "latency [low - high]",
             "latency margin")
     rows = [(str(v.rank) if v.rank else "-", *((v.network,) if nets else ()), v.chip, "yes" if v.feasible else "no",
-             *((score(v),) if nets else ()), si_interval(v.energy_j, "J"),
+             *((score(v),) if scores else ()), si_interval(v.energy_j, "J"),
              si_interval(v.power_w, "W"), "-" if v.power_margin_w is None else si_signed(v.power_margin_w, "W"),
              si_interval(v.latency_s, "s"),
              "-" if v.latency_margin_s is None else si_signed(v.latency_margin_s, "s")) for v in choice.verdicts]
     lines += ["", text_table(head, rows, left=(1, 2, 3) if nets else (1, 2)), ""]
-    if nets:
-        lines.append(f"(* on the Pareto front of {metric} vs energy per inference among the feasible pairs)")
+    if scores:
+        lines.append(f"({metric} of each {'pair' if nets else 'chip'} on the network as the chip holds it (deployed "
+                     "in its numeric format, simulated in its arithmetic); (float): the chip runs the float network"
+                     + ("; * on the Pareto front of it vs energy per inference among the feasible pairs)" if nets
+                        else ")"))
+    deployed = [v for v in choice.verdicts if v.arithmetic]
+    if deployed:
+        lines.append("deployed: " + ", ".join(
+            f"{v.label} ({v.arithmetic}, {len(v.deployment_notes)} note{'s' if len(v.deployment_notes) != 1 else ''})"
+            for v in deployed) + "; --format json lists the notes")
     lines += [f"{v.label}: infeasible: {r}" for v in choice.verdicts for r in v.reasons]
     lines += [f"{v.label}: note: {n}" for v in choice.verdicts if v.feasible for n in v.notes]
     lines += [f"note: {n}" for n in choice.notes]
@@ -216,8 +266,7 @@ def format_table(choice) -> str:
     best, cited = choice.best, choice.best_cited
 
     def said(v):
-        e = choice.network(v.network) if v.network else None
-        acc = f"{e.task.metric} {e.task.value:.3g}, " if e is not None and e.task is not None else ""
+        acc = f"{_task_said(v.task)}, " if v.task is not None else ""
         return (f"{v.label} ({v.title}): {acc}{si(v.energy_j.nominal, 'J')} per inference, "
                 f"{si(v.power_w.nominal, 'W')} average, {si(v.latency_s.nominal, 's')} latency")
 

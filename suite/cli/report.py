@@ -11,7 +11,9 @@ def register(sub) -> None:
         "report", help="write tables (Markdown, LaTeX, CSV), figures (PNG, PDF) and an HTML page from a results folder",
         description="Read a results folder written by `spikebench run` (per cell, the latest run) and write "
                     "tables in Markdown, LaTeX (booktabs, with references.bib) and CSV, matplotlib figures as PNG "
-                    "and PDF, and one self-contained HTML page (index.html) into --out. A workload run with "
+                    "and PDF, and one self-contained HTML page (index.html) into --out. Each chip is reported on the "
+                    "network as it holds it (deployed in its numeric format): its task metric beside the float "
+                    "network's, its events and its energy (deployment_<workload> tables). A workload run with "
                     "several networks is compared: one block per network in its tables, and its accuracy vs "
                     "energy figure and Pareto table span every (network, chip) pair.")
     p.add_argument("results_dir", metavar="RESULTS_DIR", nargs="?", help="results folder written by `spikebench run`")

@@ -9,8 +9,9 @@ Layout of ``out_dir``::
     index.html                     one page: CSS inline, figures as base64 PNG, tables, provenance, references
     summary.md                     every table in Markdown (with the synthetic-data banner), references
     references.bib                 the BibTeX entries (spikebench.core.bibliography) of every key the tables cite
-    tables/<name>.{md,tex,csv}     workloads, chips_<workload> (one per workload), pareto_<workload> (per
-                                   workload run with several networks), chip_comparison
+    tables/<name>.{md,tex,csv}     workloads, deployment_<workload> and chips_<workload> (one each per
+                                   workload), pareto_<workload> (per workload run with several networks),
+                                   chip_comparison
     figures/<name>.{png,pdf}       pareto_<workload>, latency, energy_split, activity_<workload>
 
 Networks: rows are keyed by (workload, network, backend, chip, metric). A workload run with one network
@@ -23,6 +24,18 @@ pair (marker per network, colour per chip, low–high energy bars, the Pareto fr
 as a step line) and ``pareto_<workload>`` (table) lists the Pareto-optimal pairs; the comparison table,
 latency and energy-split figures get one series per (workload, network) and the activity figure one
 panel per network. One name run with several contents reads as ``name@<hash8>`` per content.
+
+Chips deploy the network: a chip never runs the float network as trained but the network in its
+numeric format (``hardware_models.deploy``), simulated in its arithmetic; each chip's task metric,
+counts and estimate are that network's (rows with ``chip`` set; the float network's rows are
+chip-less). ``deployment_<workload>`` puts the float network's headline metric beside each chip's,
+with the change, the energy and synaptic events per inference of the deployed network, feasibility and
+the deployment's notes (counted; listed under the table: collapsible in HTML, a nested list in
+Markdown). The accuracy vs energy figures place each chip (each (network, chip) pair) at its own
+deployed metric; a dot inside a marker says the point is the float network's metric (cpu and gpu run
+the float network; an infeasible chip has no deployed one). A store written before chips deployed the
+network has no chip-tagged task or counts rows: every chip reads the float network's metric and
+counts, marked ``(float, not deployed)``, and the report is otherwise the one it gave before.
 
 Modules: :mod:`.data` (:class:`ReportData`, the store indexed), :mod:`.table` (the table model and its
 Markdown, LaTeX, CSV and HTML renderers), :mod:`.tables` (the table builders), :mod:`.figures`,
@@ -40,6 +53,16 @@ Each table is one frame of raw values, written as its CSV, plus one formatter pe
   ``other_task_metrics`` (``"name=value; ..."``), ``wall_time_per_inference_s``,
   ``gpu_energy_per_inference_j`` (only when some backend measured it), ``synaptic_events_per_inference``,
   ``spikes_per_inference``, ``source`` (the headline metric's provenance note).
+* ``deployment_<workload>``, one row per chip (per network and chip, led by ``network``,
+  ``network_hash``, when the workload ran with several networks): ``chip``, ``arithmetic`` (the chip's
+  numeric format), ``task_metric`` (headline), ``float_value`` (the float network's), ``value``, ``low``,
+  ``high`` (on the chip; empty when it cannot hold the network), ``change`` (value - float_value; empty
+  where not measured), ``basis`` (``deployed``, ``float``: the chip runs the float network,
+  ``infeasible``, ``float-fallback``: no deployment rows, the float network's metric stands in),
+  ``energy_j``, ``energy_low_j``, ``energy_high_j``, ``synaptic_events_per_inference`` (of the network the
+  chip runs), ``events_basis`` (``chip`` or ``float``), ``feasible`` (0/1), ``reasons``,
+  ``deployment_changes`` (number of notes; empty without deployment rows), ``deployment_notes``
+  (``"note | note"``).
 * ``chips_<workload>``, one row per chip (per network and chip, led by ``network``, ``network_hash``,
   when the workload ran with several networks; estimates from the counts of the reference backend,
   ``sparse-cpu`` where present): ``chip``, ``energy_j``, ``energy_low_j``, ``energy_high_j``,
@@ -48,7 +71,8 @@ Each table is one frame of raw values, written as its CSV, plus one formatter pe
   approximate), ``source_keys`` (``"key1; key2"``: the bibliography keys its constants cite).
 * ``pareto_<workload>`` (workloads run with several networks), one row per Pareto-optimal (network, chip)
   pair, cheapest first: ``network``, ``network_hash``, ``chip``, ``backend`` (whose counts and task metric),
-  ``task_metric``, ``value``, ``low``, ``high``, ``energy_j``, ``energy_low_j``, ``energy_high_j``,
+  ``task_metric``, ``value``, ``low``, ``high`` (the pair's: its network deployed on its chip), ``basis``,
+  ``float_value`` (as in ``deployment_<workload>``), ``energy_j``, ``energy_low_j``, ``energy_high_j``,
   ``latency_s``, ``data``.
 * ``chip_comparison``, one row per chip: ``chip``; per workload (per ``<workload>/<network>`` when it
   ran with several networks) ``<workload>_energy_j``,
@@ -72,7 +96,7 @@ from spikebench.core import bibliography as bib
 from spikebench.core.errors import SpikebenchError
 from spikebench.core.fileio import atomic_write_bytes, atomic_write_text
 
-from .data import REFERENCE_BACKEND, ReportData
+from .data import REFERENCE_BACKEND, OnChip, ReportData
 from .figures import (
     build_figures,
     figure_activity,
@@ -141,6 +165,6 @@ def build_report(results_dir, out_dir) -> dict[str, Path]:
     return written
 
 
-__all__ = ["REFERENCE_BACKEND", "SYNTHETIC_BANNER", "Cite", "Column", "ReportData", "Table", "build_figures",
+__all__ = ["REFERENCE_BACKEND", "SYNTHETIC_BANNER", "Cite", "Column", "OnChip", "ReportData", "Table", "build_figures",
            "build_report", "build_tables", "cited_keys", "figure_activity", "figure_energy_split", "figure_latency",
            "figure_pareto", "figure_pareto_networks", "latex_escape", "pareto_front", "pareto_pairs"]

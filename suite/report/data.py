@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from spikebench.core.errors import FileFormatError, SpikebenchError
-from spikebench.results import COLUMNS, REFERENCE_BACKEND, ResultsStore
+from spikebench.results import COLUMNS, FLOAT_NETWORK_SOURCE, REFERENCE_BACKEND, ResultsStore, parse_deployment
 
 HEADLINE_METRICS = ("accuracy", "auroc")
+#: :attr:`OnChip.basis` values: what a chip's task metric was measured on.
+BASES = ("deployed", "float", "float-fallback", "infeasible")
 
 
 def _num(v):
@@ -28,6 +30,58 @@ def slug(name: str) -> str:
 
 def metric_label(metric: str) -> str:
     return metric.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class OnChip:
+    """One chip's view of a network (its rows on the network's reference backend).
+
+    ``basis``: ``"deployed"`` (task metric and counts of the network deployed in the chip's numeric
+    format, simulated in its arithmetic), ``"float"`` (the chip runs the float network as is: cpu,
+    gpu), ``"infeasible"`` (the chip's numeric format cannot hold the network: no deployed metric or
+    counts; its estimate is on the float counts) or ``"float-fallback"`` (no deployment rows: a store
+    written before chips deployed the network; the float network's metric and counts stand in).
+    ``row``: the task row of the headline metric judged for the chip (None when infeasible);
+    ``float_row``: the float network's. ``events``: synaptic events per inference of the network the
+    chip runs (the float network's where ``events_float``). ``changes``, ``arithmetic``, ``notes``:
+    the ``deployment_changes`` row (None, "", () without one).
+    """
+
+    chip: str
+    metric: str | None
+    basis: str
+    row: dict | None
+    float_row: dict | None
+    events: float | None
+    events_float: bool
+    changes: int | None = None
+    arithmetic: str = ""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def value(self):
+        return self.row["value"] if self.row else None
+
+    @property
+    def float_value(self):
+        return self.float_row["value"] if self.float_row else None
+
+    @property
+    def change(self):
+        """Deployed minus float (0 for a chip running the float network; None where not measured)."""
+        if self.basis not in ("deployed", "float") or self.value is None or self.float_value is None:
+            return None
+        return self.value - self.float_value
+
+    @property
+    def plotted(self) -> dict | None:
+        """The task row a figure plots: the chip's own, else the float network's (marked as such)."""
+        return self.row or self.float_row
+
+    @property
+    def on_float(self) -> bool:
+        """Whether the plotted metric is the float network's (not measured on a deployed network)."""
+        return self.basis != "deployed"
 
 
 @dataclass
@@ -203,6 +257,36 @@ class ReportData:
         r = self.get(workload, self.ref_backend(workload, network), "feasible", chip, network)
         return r["source"] if r else ""
 
+    def on_chip(self, workload, chip, network=None) -> OnChip:
+        """A chip's deployed network on a workload (see :class:`OnChip`), from the rows of the network's
+        reference backend; stores written before chips deployed the network give ``float-fallback``."""
+        b = self.ref_backend(workload, network)
+        head = self.headline(workload)
+        flt = self.get(workload, b, head, network=network) if head else None
+        mine = self.get(workload, b, head, chip, network) if head else None
+        dep = self.get(workload, b, "deployment_changes", chip, network)
+        if mine is not None:
+            basis = "float" if mine["source"].startswith(FLOAT_NETWORK_SOURCE) else "deployed"
+        else:
+            basis = "infeasible" if dep is not None else "float-fallback"
+        if basis == "float-fallback":
+            mine = flt
+        ev = self.get(workload, b, "synaptic_events_per_inference", chip, network)
+        ev_float = ev is None
+        if ev is None:
+            ev = self.get(workload, b, "synaptic_events_per_inference", network=network)
+        d = parse_deployment(dep["value"], dep["source"]) if dep else None
+        return OnChip(chip=chip, metric=head, basis=basis, row=mine, float_row=flt, events=ev["value"] if ev else None,
+                      events_float=ev_float, changes=d["changes"] if d else None,
+                      arithmetic=d["arithmetic"] if d else "", notes=tuple(d["notes"]) if d else ())
+
+    def deployed_any(self, workload, network=None) -> bool:
+        """Whether the network has deployment rows (the store was written since chips deploy networks)."""
+        n = self.net(workload, network)
+        b = self.ref_backend(workload, network)
+        return any(w == workload and nn == n and bb == b and m == "deployment_changes"
+                   for (w, nn, bb, c, m) in self.rows)
+
     def chip_sources(self, chip: str) -> list[str]:
         """The source texts of a chip's constants (its sheet), else of its energy rows."""
         sheet = _chip_sheet(chip)
@@ -222,4 +306,4 @@ def _chip_sheet(chip):
     return CHIPS[chip].sheet if chip in CHIPS else None
 
 
-__all__ = ["HEADLINE_METRICS", "REFERENCE_BACKEND", "ReportData", "metric_label", "slug"]
+__all__ = ["BASES", "HEADLINE_METRICS", "REFERENCE_BACKEND", "OnChip", "ReportData", "metric_label", "slug"]

@@ -44,19 +44,21 @@ def pareto_pairs(data: ReportData, w: str):
     """``(front, points, infeasible)`` of a workload over every (network, chip) pair.
 
     A point is ``(network, chip, energy row, task row)`` for each pair with a finite headline task metric
-    (the network's, on its reference backend) and a finite positive modelled energy per inference;
-    ``points`` are the feasible ones (feasibility unknown counts as feasible), ``infeasible`` the rest.
-    ``front`` lists the feasible points that no other feasible point beats in both highest task metric
-    and lowest nominal energy, cheapest first (:func:`pareto_front`).
+    and a finite positive modelled energy per inference. The task row is the pair's own: its network
+    deployed on its chip (:meth:`ReportData.on_chip`; the float network's where the chip runs it as is,
+    cannot hold it, or the store has no deployment rows). ``points`` are the feasible ones (feasibility
+    unknown counts as feasible), ``infeasible`` the rest. ``front`` lists the feasible points that no
+    other feasible point beats in both highest task metric and lowest nominal energy, cheapest first
+    (:func:`pareto_front`).
     """
     head = data.headline(w)
     points, infeasible = [], []
     for n in data.networks[w] if head else ():
         b = data.ref_backend(w, n)
-        hr = data.get(w, b, head, network=n)
-        if hr is None or not finite(hr["value"]):
-            continue
         for c in data.chips_of(w, n):
+            hr = data.on_chip(w, c, n).plotted
+            if hr is None or not finite(hr["value"]):
+                continue
             e = data.get(w, b, "energy_j", c, n)
             if not e or not finite(e["value"]) or e["value"] <= 0:
                 continue
@@ -118,6 +120,11 @@ def figure_pareto_networks(data: ReportData, workload: str):
                 sc = ax.scatter([xs[i] for i in idx], [ys[i] for i in idx], marker=marker[n], facecolors="none",
                                 edgecolors=cols, s=70, linewidths=1.5, zorder=3)
             sc.set_gid(f"{gid}:{n}")
+    on_float = [p for p in points + infeasible if data.on_chip(workload, p[1], p[0]).on_float]
+    if on_float:  # a dot in the marker: the pair's metric is its float network's, not a deployed one
+        sc = ax.scatter([p[2]["value"] for p in on_float], [p[3]["value"] for p in on_float], marker=".", c="k",
+                        s=14, zorder=4)
+        sc.set_gid("pairs-float")
     if front:
         fx, fy = [p[2]["value"] for p in front], [p[3]["value"] for p in front]
         line, = ax.step(fx, fy, where="post", color="k", lw=1.8, alpha=0.6, zorder=2)
@@ -147,7 +154,7 @@ def figure_pareto_networks(data: ReportData, workload: str):
     ax.set_xscale("log")
     _si_ticks(ax, "J")
     ax.set_xlabel("modelled energy per inference (J, log scale; bars: low–high of the constants' intervals)")
-    ax.set_ylabel(f"{metric_label(metric)} (fraction; each network's own)")
+    ax.set_ylabel(f"{metric_label(metric)} (fraction; each network as its chip holds it)")
     ax.grid(True, which="major", alpha=0.3)
     ax.set_title(f"{workload}: {metric_label(metric)} vs energy per inference, every (network, chip) pair "
                  f"({', '.join(data.data_tags(workload))} data)", fontsize=10)
@@ -159,6 +166,8 @@ def figure_pareto_networks(data: ReportData, workload: str):
     if infeasible:
         extra.append(Line2D([], [], ls="none", marker="o", markerfacecolor="none", markeredgecolor="0.35",
                             label="hollow: infeasible mapping"))
+    if on_float:
+        extra.append(_float_handle())
     # figure legends placed "outside": constrained layout makes room for them
     fig.legend(handles=net_handles, title="network (marker)", fontsize=7, title_fontsize=7.5, loc="outside right upper")
     if front:
@@ -171,9 +180,22 @@ def figure_pareto_networks(data: ReportData, workload: str):
     return fig
 
 
+def _float_handle():
+    """The legend entry of the dot that marks a point at the float network's metric."""
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], ls="none", marker=r"$\odot$", color="0.3", markersize=9,
+                  label="dot inside: float network (not deployed)")
+
+
 def figure_pareto(data: ReportData, workload: str):
     """Headline task metric vs modelled energy per inference, one point per chip (None without a metric);
-    a workload run with several networks gets :func:`figure_pareto_networks`."""
+    a workload run with several networks gets :func:`figure_pareto_networks`.
+
+    Each chip's point is at its own task metric, measured on the network deployed in its numeric format
+    (:meth:`ReportData.on_chip`): a dot inside marks the chips whose point is the float network's (cpu
+    and gpu run it as is; an infeasible chip, or a store without deployment rows, has no deployed
+    metric). The float network as trained is a dash-dotted line, chance and baseline dotted and dashed."""
     if data.multi(workload):
         return figure_pareto_networks(data, workload)
     metric = data.headline(workload)
@@ -183,58 +205,76 @@ def figure_pareto(data: ReportData, workload: str):
     hr = data.get(workload, b, metric)
     if hr is None or not finite(hr["value"]):
         return None
-    y, ylo, yhi = hr["value"], hr["low"], hr["high"]
-    yerr = [[y - ylo], [yhi - y]] if finite(ylo) and finite(yhi) else None
     colours = _chip_colours(data.chips)
     fig, axes = _new_figure(8.6, 4.4)
     ax = axes[0][0]
     pts, infeasible = [], []
     for c in data.chips_of(workload):
         e = data.get(workload, b, "energy_j", c)
-        if not e or not finite(e["value"]) or e["value"] <= 0:
+        oc = data.on_chip(workload, c)
+        row = oc.plotted
+        if not e or not finite(e["value"]) or e["value"] <= 0 or row is None or not finite(row["value"]):
             continue
-        (pts if data.feasible(workload, c) is not False else infeasible).append((c, e))
-    front = pareto_front([(c, e["value"], y) for c, e in pts])
+        (pts if data.feasible(workload, c) is not False else infeasible).append((c, e, row, oc.on_float))
+    front = pareto_front([(c, e["value"], r["value"]) for c, e, r, _ in pts])
     for group, gid in ((pts, "chips-feasible"), (infeasible, "chips-infeasible")):
-        xs = [e["value"] for _, e in group]
+        xs, ys = [e["value"] for _, e, _, _ in group], [r["value"] for _, _, r, _ in group]
         if not xs:
             continue
-        xerr = [[max(e["value"] - e["low"], 0) if finite(e["low"]) else 0 for _, e in group],
-                [max(e["high"] - e["value"], 0) if finite(e["high"]) else 0 for _, e in group]]
-        ax.errorbar(xs, [y] * len(xs), xerr=xerr, yerr=None if yerr is None else [yerr[0] * len(xs), yerr[1] * len(xs)],
-                    fmt="none", ecolor="0.55", elinewidth=1, capsize=3, zorder=1)
+        xerr = [[max(e["value"] - e["low"], 0) if finite(e["low"]) else 0 for _, e, _, _ in group],
+                [max(e["high"] - e["value"], 0) if finite(e["high"]) else 0 for _, e, _, _ in group]]
+        yerr = [[max(r["value"] - r["low"], 0) if finite(r["low"]) else 0 for _, _, r, _ in group],
+                [max(r["high"] - r["value"], 0) if finite(r["high"]) else 0 for _, _, r, _ in group]]
+        ax.errorbar(xs, ys, xerr=xerr, yerr=yerr, fmt="none", ecolor="0.55", elinewidth=1, capsize=3, zorder=1)
         if gid == "chips-feasible":
-            sc = ax.scatter(xs, [y] * len(xs), s=[110 if c in front else 50 for c, _ in group],
-                            c=[colours[c] for c, _ in group], edgecolors=["k" if c in front else "none" for c, _ in group],
+            sc = ax.scatter(xs, ys, s=[110 if c in front else 50 for c, *_ in group],
+                            c=[colours[c] for c, *_ in group], edgecolors=["k" if c in front else "none" for c, *_ in group],
                             linewidths=1.5, zorder=3, label="feasible chip (ringed: Pareto front)")
         else:
-            sc = ax.scatter(xs, [y] * len(xs), s=70, marker="X", c="none", edgecolors=[colours[c] for c, _ in group],
+            sc = ax.scatter(xs, ys, s=70, marker="X", c="none", edgecolors=[colours[c] for c, *_ in group],
                             linewidths=1.5, zorder=3, label="infeasible mapping")
         sc.set_gid(gid)
+    flt = [(e["value"], r["value"]) for _, e, r, on_float in pts + infeasible if on_float]
+    if flt:
+        sc = ax.scatter([x for x, _ in flt], [y for _, y in flt], marker=".", c="k", s=14, zorder=4,
+                        label="dot inside: float network (not deployed)")
+        sc.set_gid("chips-float")
     if front:
-        fx = [next(e["value"] for c, e in pts if c == name) for name in front]
-        ax.plot(fx, [y] * len(fx), "-", color="k", lw=2.0, alpha=0.6, zorder=2, label="Pareto front")
+        by = {c: (e["value"], r["value"]) for c, e, r, _ in pts}
+        line, = ax.step([by[c][0] for c in front], [by[c][1] for c in front], where="post", color="k", lw=2.0,
+                        alpha=0.6, zorder=2, label="Pareto front")
+        line.set_gid("pareto-front")
     # neighbours in energy alternate above and below the points; labels are slanted to avoid overlaps
-    for i, (c, e) in enumerate(sorted(pts + infeasible, key=lambda p: p[1]["value"])):
-        label = c + (" (infeasible)" if any(c == name for name, _ in infeasible) else "")
+    names_bad = {c for c, *_ in infeasible}
+    for i, (c, e, r, _) in enumerate(sorted(pts + infeasible, key=lambda p: p[1]["value"])):
+        label = c + (" (infeasible)" if c in names_bad else "")
         up, right = i % 2 == 0, i % 4 >= 2  # close neighbours' labels point away from each other
-        ax.annotate(label, (e["value"], y), xytext=(4 if right else -4, 9 if up else -9), textcoords="offset points",
-                    rotation=(35 if up else -35) * (1 if right else -1), rotation_mode="anchor",
-                    ha="left" if right else "right", va="bottom" if up else "top", fontsize=8, color="0.15")
+        ax.annotate(label, (e["value"], r["value"]), xytext=(4 if right else -4, 9 if up else -9),
+                    textcoords="offset points", rotation=(35 if up else -35) * (1 if right else -1),
+                    rotation_mode="anchor", ha="left" if right else "right", va="bottom" if up else "top", fontsize=8,
+                    color="0.15")
+    levels = [hr["value"]]
+    ax.axhline(hr["value"], ls="-.", color="0.25", lw=1, label=f"float network as trained ({fmt(hr['value'])}, {b})")
     for m, style, name in ((data.chance_metric(workload), ":", "chance"),
                            (data.baseline_metric(workload), "--", "baseline")):
         v = data.val(workload, b, m) if m else None
         if finite(v):
             ax.axhline(v, ls=style, color="0.4", lw=1, label=f"{name} ({fmt(v)})")
+            levels.append(v)
     ax.set_xscale("log")
     ax.set_xlabel("modelled energy per inference (J, log scale; bars: low–high)")
-    ax.set_ylabel(f"{metric_label(metric)} ({b})")
-    lo = min([v for v in (y, ylo, data.val(workload, b, data.chance_metric(workload) or ""),
-                          data.val(workload, b, data.baseline_metric(workload) or "")) if finite(v)] + [y])
-    hi = max([v for v in (y, yhi, data.val(workload, b, data.baseline_metric(workload) or "")) if finite(v)])
+    ax.set_ylabel(f"{metric_label(metric)} on each chip (deployed network)")
+    ys_all = levels + [v for _, _, r, _ in pts + infeasible for v in (r["value"], r["low"], r["high"]) if finite(v)]
+    for v in (hr["low"], hr["high"]):
+        if finite(v):
+            ys_all.append(v)
+    lo, hi = min(ys_all), max(ys_all)
     pad = max(0.05, 0.12 * (hi - lo))
-    ax.set_ylim(lo - 3.5 * pad, hi + 2.5 * pad)
-    xs_all = [e["value"] for _, e in pts + infeasible]
+    bottom, top = lo - 3.5 * pad, hi + 2.5 * pad
+    if lo >= 0 and hi <= 1:  # a fraction: room for the labels, not far past 0 and 1
+        bottom, top = max(bottom, -0.08), min(top, 1.15)
+    ax.set_ylim(bottom, top)
+    xs_all = [e["value"] for _, e, _, _ in pts + infeasible]
     if xs_all:
         ax.set_xlim(min(xs_all) / 12, max(xs_all) * 12)  # room for the slanted labels
     ax.grid(True, which="major", alpha=0.3)
@@ -387,12 +427,14 @@ def build_figures(data: ReportData) -> list[tuple[str, str, bytes, bytes]]:
             continue
         if data.multi(w):
             caption = (f"{w}: {metric_label(data.headline(w))} vs modelled energy per inference of every (network, "
-                       "chip) pair (marker: network, colour: chip; log x, low–high bars; ringed points and step "
-                       "line: Pareto front of the feasible pairs; hollow markers: infeasible mappings)")
+                       "chip) pair, each network as its chip holds it (marker: network, colour: chip; log x, "
+                       "low–high bars; ringed points and step line: Pareto front of the feasible pairs; hollow "
+                       "markers: infeasible mappings; a dot inside: the float network's metric, not deployed)")
         else:
-            caption = (f"{w}: {metric_label(data.headline(w))} vs modelled energy per inference per chip (log x, "
-                       "low–high bars; ringed points and line: Pareto front of the feasible chips; crosses: "
-                       "infeasible mappings)")
+            caption = (f"{w}: {metric_label(data.headline(w))} on each chip (the network deployed in its numeric "
+                       "format) vs modelled energy per inference (log x, low–high bars; ringed points and step "
+                       "line: Pareto front of the feasible chips; crosses: infeasible mappings; a dot inside: the "
+                       "float network's metric, not deployed; dash-dotted: the float network as trained)")
         specs.append((f"pareto_{slug(w)}", caption, fig))
     if data.chips:
         specs.append(("latency", "Modelled latency per inference per chip and workload (log y, low–high bars)",

@@ -29,6 +29,7 @@ td.r,th.r{text-align:right} td.l,th.l{text-align:left} tbody tr:nth-child(even){
 td.cites{min-width:12rem;font-size:.75rem}
 p.note{font-size:.78rem;color:#555;margin:.2rem 0;max-width:100%}
 figure{margin:1rem 0} figure img{max-width:min(100%,960px);height:auto;border:1px solid #eee}
+details.note{font-size:.78rem;color:#555;margin:.2rem 0} details.note ul{margin:.2rem 0 .4rem 1rem;padding-left:1rem}
 figcaption{font-size:.85rem;color:#444} .muted{color:#666;font-size:.85rem}
 code{background:#f3f3f3;padding:0 .2rem;border-radius:3px} nav a{margin-right:.8rem}
 dl.refs dt{font-family:monospace;font-weight:600} dl.refs dd{margin:0 0 .5rem 1.5rem;font-size:.85rem}
@@ -73,6 +74,8 @@ def html_page(data: ReportData, tables: list[Table], figures, keys: list[str], f
             parts.append(f'<p>{len(data.networks[w])} networks ran on {esc(w)}: '
                          f'{esc(", ".join(data.network_label(w, n) for n in data.networks[w]))}. Their rows come in one '
                          "block per network; the figure and the Pareto table compare every (network, chip) pair.</p>")
+        if f"deployment_{slug(w)}" in tab:
+            parts.append(tab[f"deployment_{slug(w)}"].to_html())
         if f"chips_{slug(w)}" in tab:
             parts.append(tab[f"chips_{slug(w)}"].to_html())
         parts.append(figure_html(f"pareto_{slug(w)}") or

@@ -177,6 +177,9 @@ class Table:
     """One report table: ``frame`` (raw values, the CSV) and one :class:`Column` per displayed column.
 
     ``notes`` go under the table; they may cite bibliography keys pandoc-style (``[@key, p. 3]``).
+    ``details`` (optional) are lists under the notes, each ``(heading, items)``: collapsed in HTML
+    (``<details>``), a nested list in Markdown, a paragraph per list in LaTeX; their items may cite
+    keys as the notes do (a chip's deployment notes).
     ``row_group`` (optional) maps a frame row to the label of its block of rows: consecutive rows with
     one label share a heading row spanning the table (Markdown: a bold first cell; LaTeX: a
     ``\\multicolumn`` line between rules; HTML: a spanning header cell). The CSV is the frame as is.
@@ -188,6 +191,7 @@ class Table:
     columns: tuple[Column, ...]
     notes: tuple[str, ...] = ()
     row_group: Callable[[Row], str] | None = None
+    details: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def records(self) -> list[dict]:
         """The frame's rows as dicts of plain Python values (missing -> ``None``)."""
@@ -200,7 +204,8 @@ class Table:
     def cited_keys(self) -> list[str]:
         """Every bibliography key the table cites (its :class:`Cite` cells, then its notes), first use first."""
         keys = [k for row in self.cells() for c in row if isinstance(c, Cite) for k in c.keys]
-        return list(dict.fromkeys(keys + bib.cite_keys(self.notes)))
+        texts = list(self.notes) + [t for head, items in self.details for t in (head, *items)]
+        return list(dict.fromkeys(keys + bib.cite_keys(texts)))
 
     def _groups(self) -> list[tuple[str, int]]:
         groups: list[tuple[str, int]] = []
@@ -240,6 +245,11 @@ class Table:
             lines.append("| " + " | ".join(cell(c) for c in row) + " |")
         if self.notes:
             lines += [""] + [f"{_md(bib.render_text(n))}  " for n in self.notes]
+        if self.details:
+            lines.append("")
+            for head, items in self.details:
+                lines.append(f"- {_md(bib.render_text(head))}")
+                lines += [f"  - {_md(bib.render_text(i))}" for i in items]
         return "\n".join(lines) + "\n"
 
     def to_latex(self) -> str:
@@ -280,6 +290,11 @@ class Table:
             out += ["", "\\smallskip", "\\begin{minipage}{0.95\\linewidth}\\raggedright\\scriptsize"]
             out += [bib.render_latex(n, latex_cell) + "\\par" for n in self.notes]
             out += ["\\end{minipage}"]
+        if self.details:
+            out += ["", "\\smallskip", "\\begin{minipage}{0.95\\linewidth}\\raggedright\\scriptsize"]
+            out += [f"\\textit{{{bib.render_latex(head, latex_cell)}}}: "
+                    + "; ".join(bib.render_latex(i, latex_cell) for i in items) + "\\par" for head, items in self.details]
+            out += ["\\end{minipage}"]
         out += ["\\end{table}"]
         return "\n".join(out) + "\n"
 
@@ -303,6 +318,10 @@ class Table:
                                for c, col in zip(row, self.columns)) + "</tr>"
             for head, row in zip(self._row_groups(), self.cells()))
         notes = "".join(f'<p class="note">{esc(bib.render_text(n))}</p>' for n in self.notes)
+        notes += "".join(
+            f'<details class="note"><summary>{esc(bib.render_text(head))}</summary><ul>'
+            + "".join(f"<li>{esc(bib.render_text(i))}</li>" for i in items) + "</ul></details>"
+            for head, items in self.details)
         return (f'<div class="tablewrap"><table id="tab-{esc(self.name)}"><caption>{esc(self.caption)}'
                 f"</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{notes}</div>")
 

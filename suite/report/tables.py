@@ -1,5 +1,5 @@
-"""The report's tables: ``workloads``, ``chips_<workload>``, ``pareto_<workload>`` (workloads run with
-several networks) and ``chip_comparison``.
+"""The report's tables: ``workloads``, ``deployment_<workload>``, ``chips_<workload>``,
+``pareto_<workload>`` (workloads run with several networks) and ``chip_comparison``.
 
 Each builder makes one raw frame (one dict per row, SI values) and the display columns over it; the
 raw column names are listed in the package docstring. A workload with one network gives the tables
@@ -30,17 +30,32 @@ from .table import (
 
 
 def short_reason(reason: str, limit: int = 60) -> str:
-    """The first clause of a reason, cut to ``limit`` characters with an ellipsis."""
-    first = reason.split("; ")[0].strip()
+    """The first clause of a reason (citations as labels), cut to ``limit`` characters with an ellipsis."""
+    first = known_citations(reason.split("; ")[0].strip())
+    first = bib.render_text(first)
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
 
 
+def known_citations(text: str) -> str:
+    """``text`` with citations of keys missing from the bibliography turned into plain ``[key, locator]``
+    (stored texts may come from another spikebench version: never fail a report on one)."""
+    entries = bib.bibliography()
+
+    def one(m) -> str:
+        if m.group(1) in entries:
+            return m.group(0)
+        return f"[{m.group(1)}" + (f", {m.group(2).strip()}" if m.group(2) else "") + "]"
+
+    return bib.CITATION.sub(one, text)
+
+
 def build_tables(data: ReportData) -> list[Table]:
-    """``workloads``, then per workload with estimates ``chips_<workload>`` (and ``pareto_<workload>``
-    when it ran with several networks), then ``chip_comparison``."""
+    """``workloads``, then per workload with estimates ``deployment_<workload>``, ``chips_<workload>``
+    (and ``pareto_<workload>`` when it ran with several networks), then ``chip_comparison``."""
     tables = [workloads_table(data)]
     for w in data.workloads:
         if any(data.chips_of(w, n) for n in data.networks[w]):
+            tables.append(deployment_table(data, w))
             tables.append(chips_table(data, w))
             if data.multi(w) and pareto_pairs(data, w)[0]:
                 tables.append(pareto_table(data, w))
@@ -188,8 +203,12 @@ def chips_table(data: ReportData, w: str) -> Table:
                     "reasons": reason, "source_keys": join_keys(chip_keys(data, c))}
             if reason and (c, reason) not in marks:  # one letter per chip and reason, shared by networks
                 marks[(c, reason)] = next(letters, "*")
-                notes.append(f"({marks[(c, reason)]}) {c}: {reason}")
+                notes.append(f"({marks[(c, reason)]}) {c}: {known_citations(reason)}")
             records.append(rec)
+    if any(data.deployed_any(w, n) for n in (data.networks[w] if multi else [None])):
+        notes.insert(0, f"Each chip's estimate is from the counts of the network as it holds it (deployed in its "
+                        f"numeric format; deployment_{slug(w)} gives its task metric and events); a chip that cannot "
+                        "hold the network is estimated on the float network's counts.")
     frame = frame_of(records, whole=["cores", "chips", "feasible"])
     energy = scale_of(frame, "energy_j", ENERGY_SCALES)
     latency = scale_of(frame, "latency_s", TIME_SCALES)
@@ -215,6 +234,124 @@ def chips_table(data: ReportData, w: str) -> Table:
                  row_group=_group_label(data, w))
 
 
+# ---- each chip on the network as it holds it ---------------------------------------------------------
+
+_ON_CHIP = {"deployed": "", "float": " (float)", "float-fallback": " (float, not deployed)"}
+_METRIC_HEADERS = {"auroc": "AUROC", "auprc": "AUPRC", "f1": "F1"}
+
+
+def _on_chip_cell(r) -> str:
+    if r["basis"] == "infeasible" or r["value"] is None:
+        return DASH
+    return fmt(r["value"]) + _ON_CHIP.get(r["basis"], "")
+
+
+def _change_cell(r) -> str:
+    """On chip minus float, to 3 decimals (a task metric is a fraction): ``−0.150``, ``+0.004``, ``0``."""
+    v = r["change"]
+    if not finite(v):
+        return DASH
+    if v == 0:
+        return "0"
+    digits = f"{abs(v):.3f}"
+    return ("+" if v > 0 else "−") + (digits if digits != "0.000" else f"{abs(v):.1g}")
+
+
+def _events_cell(r) -> str:
+    v = r["synaptic_events_per_inference"]
+    return DASH if v is None else fmt_count(v) + (" (float)" if r["events_basis"] == "float" else "")
+
+
+def deployment_table(data: ReportData, w: str) -> Table:
+    """Per chip (per network and chip when the workload ran with several): the headline task metric of
+    the float network and of the network as the chip holds it, the change, the modelled energy and the
+    synaptic events per inference of the deployed network, feasibility and the deployment's notes."""
+    multi = data.multi(w)
+    head = data.headline(w)
+    label = metric_label(head) if head else "task metric"
+    records, marks, notes, details, lists, refs = [], {}, [], [], {}, {}
+    letters = iter("abcdefghijklmnopqrstuvwxyz")
+    for n in data.networks[w] if multi else [None]:
+        b = data.ref_backend(w, n)
+        for c in data.chips_of(w, n):
+            oc = data.on_chip(w, c, n)
+            e = data.get(w, b, "energy_j", c, n)
+            feas, reason = data.feasible(w, c, n), data.reason(w, c, n)
+            if reason and (c, reason) not in marks:
+                marks[(c, reason)] = next(letters, "*")
+                notes.append(f"({marks[(c, reason)]}) {c}: {known_citations(reason)}")
+            if oc.notes:
+                key = (oc.arithmetic, oc.notes)
+                if key not in lists:
+                    lists[key] = len(lists) + 1
+                    details.append((f"[{lists[key]}] {c} ({oc.arithmetic}): {len(oc.notes)} "
+                                    f"note{'s' if len(oc.notes) != 1 else ''}",
+                                    tuple(known_citations(t) for t in oc.notes)))
+                else:  # one list per distinct deployment, named by every chip that shares it
+                    i = lists[key] - 1
+                    h, items = details[i]
+                    details[i] = (h.replace(f" ({oc.arithmetic})", f", {c} ({oc.arithmetic})", 1), items)
+                refs[(n, c)] = lists[key]
+            rec = {"network": n, "network_hash": data.hashes.get((w, n), "")} if multi else {}
+            rec |= {"chip": c, "arithmetic": oc.arithmetic, "task_metric": head or "",
+                    "float_value": oc.float_value, "value": oc.value if oc.basis != "infeasible" else None,
+                    "low": oc.row["low"] if oc.row else None, "high": oc.row["high"] if oc.row else None,
+                    "change": oc.change, "basis": oc.basis,
+                    "energy_j": e["value"] if e else None, "energy_low_j": e["low"] if e else None,
+                    "energy_high_j": e["high"] if e else None,
+                    "synaptic_events_per_inference": oc.events, "events_basis": "float" if oc.events_float else "chip",
+                    "feasible": None if feas is None else int(feas), "reasons": reason,
+                    "deployment_changes": oc.changes, "deployment_notes": " | ".join(oc.notes)}
+            records.append(rec)
+    frame = frame_of(records, whole=["feasible", "deployment_changes"])
+    for col in ("float_value", "value", "low", "high", "change", "energy_j", "energy_low_j", "energy_high_j",
+                "synaptic_events_per_inference"):
+        if col in frame:  # numbers, missing as NaN (an all-missing column stays numeric in the CSV)
+            frame[col] = frame[col].astype(float)
+    energy = scale_of(frame, "energy_j", ENERGY_SCALES)
+    cap = _METRIC_HEADERS.get(head or "", label.capitalize())
+    columns = (
+        text("chip", "Chip"), text("arithmetic", "Arithmetic"),
+        number("float_value", f"{cap}, float network"),
+        Column(header=f"{cap} on chip", cell=_on_chip_cell),
+        Column(header="Change", cell=_change_cell),
+        quantity("energy_j", "Energy / inference ({unit})", energy),
+        quantity_range("energy_low_j", "energy_high_j", "Energy range ({unit})", energy),
+        Column(header="Synaptic events / inference", cell=_events_cell),
+        Column(header="Feasible", align="l", cell=_feasible_text(marks, True), latex_cell=_feasible_text(marks, False)),
+        Column(header="Deployment changes", cell=lambda r: DASH if r["deployment_changes"] is None else
+               fmt_count(r["deployment_changes"]) + (f" [{refs[(r.get('network'), r['chip'])]}]"
+                                                     if (r.get("network"), r["chip"]) in refs else "")))
+    bases = set(frame["basis"]) if len(frame) else set()
+    lines = []
+    if bases - {"float-fallback"}:
+        lines.append(f"{cap} on chip: measured on the network as the chip holds it (deployed in its numeric format "
+                     "and simulated by sparse-cpu in its arithmetic, on the same test split); change: on chip minus "
+                     "the float network as trained. Energy and synaptic events per inference are the deployed "
+                     "network's (quantisation changes activity, so energy too).")
+    if "float" in bases:
+        lines.append("(float): the chip runs the float network as trained (its metric and counts are the float "
+                     "network's).")
+    if "infeasible" in bases:
+        lines.append(f"{DASH} on chip: the chip's numeric format cannot hold the network (why: under Feasible); its "
+                     "estimate uses the float network's counts, marked (float).")
+    if "float-fallback" in bases:
+        old = list(dict.fromkeys(r["chip"] for r in records if r["basis"] == "float-fallback"))
+        who = "any chip" if bases == {"float-fallback"} else ", ".join(old)
+        lines.append(f"(float, not deployed): no deployment rows for {who} (a store written before chips deployed "
+                     "the network): the float network's metric and counts stand in and the estimate is on the float "
+                     "counts; rerun `spikebench run` for each chip's deployed network.")
+    if details:
+        lines.append("Deployment changes: the number of notes the chip's deployment wrote (what it changed in "
+                     "the network); the lists below give them.")
+    tags = ", ".join(data.data_tags(w))
+    caption = (f"{w} ({tags} data): {label} of the float network and on each chip (the network deployed in the "
+               "chip's numeric format), with the modelled energy and synaptic events per inference of the deployed "
+               "network")
+    return Table(name=f"deployment_{slug(w)}", caption=caption, frame=frame, columns=columns,
+                 notes=tuple(lines + notes), details=tuple(details), row_group=_group_label(data, w) if multi else None)
+
+
 # ---- the Pareto-optimal (network, chip) pairs of a workload ----------------------------------------
 
 def pareto_table(data: ReportData, w: str) -> Table:
@@ -225,14 +362,18 @@ def pareto_table(data: ReportData, w: str) -> Table:
     for n, c, e, hr in front:
         b = data.ref_backend(w, n)
         lat = data.get(w, b, "latency_s", c, n)
+        oc = data.on_chip(w, c, n)
         records.append({"network": n, "network_hash": data.hashes.get((w, n), ""), "chip": c, "backend": b,
                         "task_metric": head, "value": hr["value"], "low": hr["low"], "high": hr["high"],
+                        "basis": oc.basis, "float_value": oc.float_value,
                         "energy_j": e["value"], "energy_low_j": e["low"], "energy_high_j": e["high"],
                         "latency_s": lat["value"] if lat else None, "data": hr["data"]})
     frame = frame_of(records)
     energy = scale_of(frame, "energy_j", ENERGY_SCALES)
     columns = (Column(header="Network", align="l", cell=_network_cell), text("chip", "Chip"),
-               number("value", metric_label(head).capitalize()), quantity_range("low", "high", "Interval", ("", 1.0)),
+               Column(header=f"{_METRIC_HEADERS.get(head, metric_label(head).capitalize())} on chip",
+                      cell=_on_chip_cell),
+               number("float_value", "Float network"), quantity_range("low", "high", "Interval", ("", 1.0)),
                quantity("energy_j", "Energy / inference ({unit})", energy),
                quantity_range("energy_low_j", "energy_high_j", "Energy range ({unit})", energy),
                quantity("latency_s", "Latency ({unit})", scale_of(frame, "latency_s", TIME_SCALES)),
@@ -240,8 +381,9 @@ def pareto_table(data: ReportData, w: str) -> Table:
     notes = (f"A pair is Pareto-optimal when no other feasible pair is at least as good in both {metric_label(head)} "
              "(higher) and nominal modelled energy per inference (lower) and better in one; "
              f"{len(front)} of {len(points)} feasible pairs are. "
-             f"Each pair's {metric_label(head)} is its network's own (a chip model does not change it; a chip that "
-             "re-quantises the weights may lower it).",)
+             f"Each pair's {metric_label(head)} is measured on its network as its chip holds it (deployed in the "
+             "chip's numeric format, simulated in its arithmetic); (float): the chip runs the float network as "
+             "trained; (float, not deployed): no deployment rows, the float network's metric stands in.",)
     return Table(name=f"pareto_{slug(w)}", caption=f"{w}: Pareto-optimal (network, chip) pairs, {metric_label(head)} "
                  "vs modelled energy per inference (feasible pairs, cheapest first)",
                  frame=frame, columns=columns, notes=notes)
@@ -303,5 +445,5 @@ def comparison_table(data: ReportData) -> Table:
                  frame=frame, columns=tuple(columns), notes=notes)
 
 
-__all__ = ["build_tables", "chip_keys", "chips_table", "comparison_groups", "comparison_table", "pareto_table",
-           "short_reason", "workloads_table"]
+__all__ = ["build_tables", "chip_keys", "chips_table", "comparison_groups", "comparison_table", "deployment_table",
+           "known_citations", "pareto_table", "short_reason", "workloads_table"]

@@ -179,3 +179,99 @@ def make_networks_store(root, networks=None):
         store.write_cell(run_id, cell, network_rows("nmnist", n, networks=networks), p)
     store.write_cell(run_id, "shd__sparse-cpu", rows_of("shd", "sparse-cpu", "synthetic"), p)
     return root
+
+
+# ---- chips that deploy the network in their numeric format ------------------------------------------
+
+#: chip -> (accuracy on chip or None, basis, synaptic events per inference on chip, energy µJ, deployment notes,
+#: arithmetic, why infeasible). The float network: accuracy 0.95, 10,000 events per inference.
+DEPLOYED = {
+    "loihi": (0.93, "deployed", 9000.0, 12.0, ("weights of lif1: 8-bit mantissa [@davies2018, p. 87]",
+                                               "reset to zero", "one step of synaptic delay"), "loihi-fixed", ""),
+    "loihi2": (0.80, "deployed", 6000.0, 2.0, ("weights of lif1: 8-bit mantissa", "reset to zero",
+                                               "one step of synaptic delay"), "loihi2-fixed", ""),
+    "akida": (None, "infeasible", None, 9.0, (), "akida-int4", "rlif1: recurrent layers are not supported"),
+    "cpu": (0.95, "float", 10000.0, 14.0, ("runs the float32 network as trained",), "float32", ""),
+    "gpu": (0.95, "float", 10000.0, 250000.0, ("runs the float32 network as trained",), "float32", ""),
+}
+FLOAT_ACCURACY, FLOAT_EVENTS = 0.95, 10000.0
+
+
+def deployed_rows(workload: str = "nmnist", *, backend: str = "sparse-cpu", chips=None, network: str = "",
+                  network_hash: str = "0123456789ab", accuracy: float = FLOAT_ACCURACY) -> list[Row]:
+    """One cell as the harness writes it since chips deploy the network: the float network's task and counts
+    rows (chip-less; accuracy ``accuracy``), then per chip ``deployment_changes``, the deployed task and counts
+    rows (chip set) and the estimate (``chips``, default :data:`DEPLOYED`)."""
+    common = {"workload": workload, "backend": backend, "data": "synthetic", "samples": 50, "seed": 0,
+              "network": network or f"{workload}-reference", "network_hash": network_hash}
+    src = "synthetic generator (seeded)"
+    rows = [Row(metric="accuracy", value=accuracy, low=accuracy - 0.03, high=accuracy + 0.02, unit="1",
+                kind="task", source=src, **common),
+            Row(metric="chance_accuracy", value=0.1, unit="1", kind="task", **common),
+            Row(metric="baseline_accuracy", value=0.7, unit="1", kind="task", **common),
+            Row(metric="input_duration_s", value=0.3, unit="s", kind="measured", **common),
+            Row(metric="wall_time_per_inference_s", value=1e-4, unit="s", kind="measured", **common),
+            Row(metric="synaptic_events_per_inference", value=FLOAT_EVENTS, unit="events", kind="measured", **common),
+            Row(metric="spikes_per_inference", value=50.0, unit="spikes", kind="measured", **common),
+            Row(metric="activity_layer1", value=0.02, unit="1", kind="measured", source="lif1 (dense, 40->10)",
+                **common)]
+    for chip, (acc, basis, events, uj, notes, arithmetic, why) in (chips or DEPLOYED).items():
+        c = {**common, "chip": chip}
+        rows.append(Row(metric="deployment_changes", value=float(len(notes)), unit="notes", kind="modelled",
+                        source=f"{arithmetic}: " + " | ".join(notes) if notes else arithmetic, **c))
+        if basis == "deployed":
+            rows.append(Row(metric="accuracy", value=acc, low=acc - 0.03, high=acc + 0.03, unit="1", kind="task",
+                            source=f"deployed on {chip} ({arithmetic}; {len(notes)} changes), simulated bit-exactly "
+                                   f"by sparse-cpu over 301 steps; {src}", **c))
+        elif basis == "float":
+            rows.append(Row(metric="accuracy", value=acc, low=acc - 0.03, high=acc + 0.02, unit="1", kind="task",
+                            source=f"float32 network as trained, on {chip}; {src}", **c))
+        if events is not None:
+            rows += [Row(metric="synaptic_events_per_inference", value=events, unit="events", kind="measured", **c),
+                     Row(metric="spikes_per_inference", value=events / 200, unit="spikes", kind="measured", **c),
+                     Row(metric="activity_layer1", value=0.02 * events / FLOAT_EVENTS, unit="1", kind="measured",
+                         source="lif1 (dense, 40->10)", **c)]
+        e = uj * 1e-6
+        m = {**c, "kind": "modelled"}
+        rows += [Row(metric="energy_j", value=e, low=0.8 * e, high=1.5 * e, unit="J", source=f"{chip} boundary", **m),
+                 Row(metric="energy_dynamic_j", value=0.25 * e, low=0.2 * e, high=0.375 * e, unit="J", **m),
+                 Row(metric="energy_static_j", value=0.75 * e, low=0.6 * e, high=1.125 * e, unit="J", **m),
+                 Row(metric="latency_s", value=1e-3, low=0.8e-3, high=1.5e-3, unit="s", **m),
+                 Row(metric="cores", value=2.0, unit="cores", **m),
+                 Row(metric="chips", value=1.0, unit="chips", **m),
+                 Row(metric="feasible", value=0.0 if why else 1.0, unit="bool",
+                     source=f"numeric format: {why}" if why else "", **m)]
+    return rows
+
+
+def make_deployed_store(root, chips=None):
+    """nmnist on sparse-cpu, its reference network deployed on the chips of :data:`DEPLOYED`."""
+    store = ResultsStore(root).open(create=True)
+    run_id = store.start_run({"workloads": ["nmnist"]}, prov())
+    store.write_cell(run_id, "nmnist__sparse-cpu", deployed_rows(chips=chips), prov())
+    return root
+
+
+#: A second network, "small", deployed on three chips (as :data:`DEPLOYED`); its float accuracy is 0.88.
+SMALL = {
+    "loihi2": (0.85, "deployed", 3000.0, 1.0, ("weights of lif1: 8-bit mantissa",), "loihi2-fixed", ""),
+    "loihi": (0.86, "deployed", 3200.0, 5.0, ("weights of lif1: 8-bit mantissa",), "loihi-fixed", ""),
+    "cpu": (0.88, "float", 4000.0, 7.0, ("runs the float32 network as trained",), "float32", ""),
+}
+#: By hand (feasible pairs by energy µJ, kept while the deployed accuracy rises): small/loihi2 (1, 0.85),
+#: [reference/loihi2 (2, 0.80) dominated], small/loihi (5, 0.86), small/cpu (7, 0.88), reference/loihi (12, 0.93),
+#: reference/cpu (14, 0.95); reference/gpu (250000, 0.95) is not better; reference/akida cannot hold the network.
+#: On the float accuracies (0.88, 0.95) the front would be small/loihi2, reference/loihi2 only.
+DEPLOYED_PARETO = [("small", "loihi2"), ("small", "loihi"), ("small", "cpu"), ("nmnist-reference", "loihi"),
+                   ("nmnist-reference", "cpu")]
+
+
+def make_deployed_networks_store(root):
+    """nmnist with its reference network (:data:`DEPLOYED`) and "small" (:data:`SMALL`), both deployed."""
+    store = ResultsStore(root).open(create=True)
+    run_id = store.start_run({"workloads": ["nmnist"]}, prov())
+    store.write_cell(run_id, "nmnist__sparse-cpu", deployed_rows(), prov())
+    store.write_cell(run_id, "nmnist__sparse-cpu__small-abcdef01",
+                     deployed_rows(chips=SMALL, network="small", network_hash="abcdef012345", accuracy=0.88), prov())
+    return root
+

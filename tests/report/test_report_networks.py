@@ -44,7 +44,11 @@ def _normalised(name: str, text: str) -> str:
 
 def test_single_network_store_gives_the_report_of_before(tmp_path_factory):
     """The golden files were written by the report before networks were keyed (commit 2d3a602) on the
-    same hand-built store; citations and sheet titles are masked (the chip sheets evolve on their own)."""
+    same hand-built store; citations and sheet titles are masked (the chip sheets evolve on their own).
+    Since chips deploy the network (issue 10) the report adds ``deployment_<workload>`` (golden files
+    written then, by this report, on this store without deployment rows: every chip marked "float, not
+    deployed") and the accuracy vs energy figures' captions changed (figures.txt rewritten then); the
+    other tables are byte for byte those of before."""
     out, written = built_report(tmp_path_factory, "golden", make_store)
     names = sorted(p.name for p in GOLDEN.iterdir() if p.suffix in (".csv", ".md", ".tex"))
     assert sorted(p.name for p in (out / "tables").iterdir()) == names
@@ -83,8 +87,10 @@ def test_pareto_table_lists_the_hand_computed_pairs(report):
         assert r["network_hash"] == h and float(r["value"]) == acc and r["task_metric"] == "accuracy"
         assert float(r["energy_j"]) == pytest.approx(chips[r["chip"]][0] * 1e-6)
         assert r["backend"] == "sparse-cpu" and r["data"] == "synthetic"
+        assert r["basis"] == "float-fallback" and float(r["float_value"]) == acc  # no deployment rows here
     md = (out / "tables" / "pareto_nmnist.md").read_text()
-    assert "| small (cccc2222) | loihi | 0.700 |" in md and "3 of 10 feasible pairs are" in md
+    assert "| small (cccc2222) | loihi | 0.700 (float, not deployed) | 0.700 |" in md
+    assert "3 of 10 feasible pairs are" in md
 
 
 def test_pareto_pairs_skip_infeasible_cheaper_pair(data):
@@ -133,7 +139,8 @@ def test_pareto_figure_marks_pairs_and_steps_through_the_front(data):
     ax = fig.axes[0]
     groups = {c.get_gid(): len(c.get_offsets()) for c in ax.collections if c.get_gid()}
     assert groups == {"pairs-feasible:nmnist-reference": 3, "pairs-feasible:small": 3, "pairs-feasible:wide": 4,
-                      "pairs-infeasible:nmnist-reference": 1, "pairs-infeasible:small": 1}
+                      "pairs-infeasible:nmnist-reference": 1, "pairs-infeasible:small": 1,
+                      "pairs-float": 12}  # no deployment rows: every pair at its float network's accuracy
     step = next(line for line in ax.get_lines() if line.get_gid() == "pareto-front")
     want = [(NETWORKS[n][2][c][0] * 1e-6, NETWORKS[n][1]) for n, c in PARETO]
     assert list(step.get_xdata()) == pytest.approx([x for x, _ in want])
@@ -145,7 +152,7 @@ def test_pareto_figure_marks_pairs_and_steps_through_the_front(data):
     assert "100 µJ" in ticks and "1 mJ" in ticks
     legends = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
     assert {"small (cccc2222)", "1: small / loihi", "2: nmnist-reference / loihi", "3: wide / akida", "akida",
-            "hollow: infeasible mapping"} <= set(legends)
+            "hollow: infeasible mapping", "dot inside: float network (not deployed)"} <= set(legends)
 
 
 def test_report_files_and_synthetic_warning(report):
@@ -194,11 +201,13 @@ def test_two_networks_from_the_harness(tmp_path):
     run(RunConfig(workloads=("nmnist",), backends=("sparse-cpu",), chips=("loihi", "akida", "cpu"), limit=20,
                   networks=(REFERENCE, small)), tmp_path / "res", progress=False)
     frame = ResultsStore(tmp_path / "res").open(create=False).frame()
-    acc = dict(frame.loc[frame["metric"] == "accuracy", ["network", "value"]].itertuples(index=False))
+    # each pair's accuracy: its network deployed on its chip (the chip-tagged task row)
+    acc = {(n, c): v for n, c, v in frame.loc[frame["metric"] == "accuracy", ["network", "chip", "value"]]
+           .itertuples(index=False) if c}
     est = frame[(frame["metric"] == "energy_j")]
     feas = {(n, c): v >= 0.5 for n, c, v in frame.loc[frame["metric"] == "feasible", ["network", "chip", "value"]]
             .itertuples(index=False)}
-    pts = sorted((e, -acc[n], n, c) for n, c, e in est[["network", "chip", "value"]].itertuples(index=False)
+    pts = sorted((e, -acc[(n, c)], n, c) for n, c, e in est[["network", "chip", "value"]].itertuples(index=False)
                  if feas[(n, c)])
     front, best = [], -1.0
     for _e, neg, n, c in pts:

@@ -37,6 +37,9 @@ CSV_COLUMNS = {
     "chips_shd": ["chip", "energy_j", "energy_low_j", "energy_high_j", "energy_dynamic_j", "energy_static_j",
                   "latency_s", "latency_low_s", "latency_high_s", "cores", "core_kind", "chips", "feasible", "reasons",
                   "source_keys"],
+    "deployment_shd": ["chip", "arithmetic", "task_metric", "float_value", "value", "low", "high", "change", "basis",
+                       "energy_j", "energy_low_j", "energy_high_j", "synaptic_events_per_inference", "events_basis",
+                       "feasible", "reasons", "deployment_changes", "deployment_notes"],
     "chip_comparison": ["chip"] + [f"{w}_{q}" for w in WORKLOADS for q in ("energy_j", "energy_low_j", "energy_high_j",
                                                                            "latency_s", "feasible")]
     + ["feasible_on", "estimated_on", "boundary", "title", "source_keys"],
@@ -64,7 +67,8 @@ def tables(report) -> dict[str, Table]:
 
 def test_each_csv_is_exactly_its_frame(report, tables):
     out, _ = report
-    assert list(tables) == ["workloads", "chips_nmnist", "chips_shd", "chips_ecg-anomaly", "chip_comparison"]
+    assert list(tables) == ["workloads", "deployment_nmnist", "chips_nmnist", "deployment_shd", "chips_shd",
+                            "deployment_ecg-anomaly", "chips_ecg-anomaly", "chip_comparison"]
     for name, table in tables.items():
         path = out / "tables" / f"{name}.csv"
         parsed = pd.read_csv(path)
