@@ -4,7 +4,9 @@
 (network profile, counts, its constants): ``CHIPS[name].estimate(profile, counts)`` returns an
 :class:`Estimate` with energy (dynamic, static, total) and latency per inference as low / nominal /
 high. Constants live in ``<chip>.toml`` beside this module, each with unit, interval, source and
-evidence grade (``spikebench chips show <chip>``). Imports only ``spikebench.core``.
+evidence grade (``spikebench chips show <chip>``). ``deploy(name, network)`` (or
+``CHIPS[name].deploy(network)``) gives the network in the chip's numeric format, a :class:`Deployed`
+record (:mod:`.numeric`). Imports only ``spikebench.core``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from .akida import Akida
 from .base import ChipModel, Deployment, Estimate, Interval, NetworkProfile, Placement
 from .loihi import Loihi
 from .loihi2 import Loihi2
+from .numeric import Deployed, deploy
 from .params import GRADE_BANDS, GRADES, ChipSheet, Param, load_sheet
 from .reference import CPU, GPU
 from .spinnaker2 import SpiNNaker2
@@ -57,6 +60,6 @@ def estimate_all(counts: EventCounts, chips: list[str] | None = None, *, real_ti
 
 
 __all__ = [
-    "CHIPS", "ChipModel", "ChipSheet", "Deployment", "Estimate", "GRADES", "GRADE_BANDS", "Interval", "NetworkProfile",
-    "Param", "Placement", "estimate_all", "get_chip", "load_sheet", "resolve_chips",
+    "CHIPS", "ChipModel", "ChipSheet", "Deployed", "Deployment", "Estimate", "GRADES", "GRADE_BANDS", "Interval",
+    "NetworkProfile", "Param", "Placement", "deploy", "estimate_all", "get_chip", "load_sheet", "resolve_chips",
 ]

@@ -1,11 +1,11 @@
-"""The thin object shell every chip model shares: name, cached data sheet, estimate()."""
+"""The thin object shell every chip model shares: name, cached data sheet, estimate(), deploy()."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import cache
 
-from spikebench.core import EventCounts
+from spikebench.core import EventCounts, Network
 
 from .base import Deployment, Estimate, NetworkProfile, PerInference, Placement, apply_deployment, build_estimate
 from .params import ChipSheet, load_sheet
@@ -17,10 +17,11 @@ def sheet_of(chip: str) -> ChipSheet:
 
 
 class ChipShell:
-    """Binds a chip's constants to its two pure functions:
+    """Binds a chip's constants to its pure functions:
 
-    ``place(profile, sheet) -> Placement`` and
-    ``formula(profile, placement, per_inference, real_time) -> f(constants) -> quantities``.
+    ``place(profile, sheet) -> Placement``,
+    ``formula(profile, placement, per_inference, real_time) -> f(constants) -> quantities`` and
+    ``deploy_fn(network) -> Deployed`` (the chip's numeric format, :mod:`.numeric`).
     """
 
     name: str = ""
@@ -28,6 +29,7 @@ class ChipShell:
     event_driven: bool = True
     place: Callable[[NetworkProfile, ChipSheet], Placement]
     formula: Callable
+    deploy_fn: Callable  # (Network) -> numeric.Deployed
 
     @property
     def sheet(self) -> ChipSheet:
@@ -60,6 +62,11 @@ class ChipShell:
         return build_estimate(name=self.name, sheet=self.sheet, formula=f, mapping=placement,
                               core_kind=self.core_kind, profile=profile, extra_assumptions=notes,
                               constants=constants)
+
+    def deploy(self, network: Network):
+        """``network`` as this chip holds it: a :class:`~.numeric.Deployed` record (quantised network and
+        notes, or why the chip cannot hold it). Pure: the network is not modified."""
+        return type(self).deploy_fn(network)
 
     def __repr__(self) -> str:
         return f"<chip model {self.name}>"

@@ -26,8 +26,25 @@ models by 2.5-3.6x.
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
+
+from spikebench.core.network import Layer, Network
+
 from ._shell import ChipShell
 from .base import NetworkProfile, PerInference, Placement, ceil_div, pace
+from .numeric import (
+    FORMATS,
+    Deployed,
+    check_source,
+    deployed_metadata,
+    deployed_name,
+    layer_profile,
+    rounding_note,
+    scaled_mantissas,
+    span,
+)
 from .params import ChipSheet
 
 SUPPORTED_BITS = (1, 2, 4)  # MetaTF model zoo (Akida 1.0); 8 bit only in the input layer
@@ -153,8 +170,92 @@ def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time
     return f, []
 
 
+# ---- numeric format: deploy(network) -> Deployed --------------------------------------------------
+
+AKIDA_WEIGHT_BITS = 4  # Convolutional / FullyConnected weights 1, 2 or 4 bit [@brainchipmetatf, Akida 1.0 hw]
+AKIDA_KMAX = 2 ** (AKIDA_WEIGHT_BITS - 1) - 1  # CNN2SNN MaxPerAxisQuantizer: integers -7..7
+AKIDA_FC_INPUTS_MAX = 57334  # FullyConnected input H x W x C <= 57334 [@brainchipmetatf, Akida 1.0 hw]
+
+
+def _akida_reasons(layer: Layer) -> list[str]:
+    name = layer.name
+    out = []
+    if layer.recurrent:
+        out.append(f"{name}: recurrent layers are not supported by Akida 1.0: its layers (InputConvolutional, "
+                   "Convolutional, SeparableConvolutional, FullyConnected) are feed-forward")
+    if layer.conv:
+        out += conv_limits(layer_profile(layer), input_layer=False)
+    elif layer.pool_in is not None:
+        out.append(f"{name}: pooling of the input spikes ({layer.pool_in.kind} {layer.pool_in.kernel[0]}x"
+                   f"{layer.pool_in.kernel[1]}) has no Akida 1.0 layer")
+    elif layer.n_in > AKIDA_FC_INPUTS_MAX:
+        out.append(f"{name}: a FullyConnected layer takes at most {AKIDA_FC_INPUTS_MAX} inputs, this one {layer.n_in}")
+    return out
+
+
+def deploy(network: Network) -> Deployed:
+    """``network`` on Akida 1.0 (AKD1000), arithmetic ``"akida-int4"``.
+
+    Format [@brainchipmetatf, Akida 1.0 hardware constraints; CNN2SNN MaxPerAxisQuantizer]: 4-bit
+    weights per output channel, integers -7..7 times max|w_c| / 7 (the quantiser of Akida 1.0's
+    CNN2SNN); 1-bit activations (the spikes); no recurrent layer; the Akida 1.0 conv limits of
+    :func:`conv_limits`. The input is spikes (1 bit), so no layer is an InputConvolutional (8-bit
+    weights on 8-bit images of 1 or 3 channels): every layer is a Convolutional or FullyConnected
+    layer with 4-bit weights (assumed: the spikes enter through a 1-bit input layer).
+
+    Akida 1.0 layers are convolutional or dense layers with quantised activations that carry no
+    potential from one input frame to the next (each timestep runs as one frame, as the Akida cost
+    model assumes; inferred from the layer descriptions, not stated as such in the pages read): a
+    LIF, IF or CubaLIF layer is deployed stateless, beta -> 0, no synaptic
+    current, reset to zero, so a neuron spikes when this step's input exceeds its threshold; notes
+    say so and ``changes_dynamics`` is True. The deployed layer is a float layer holding the integer
+    weights, with threshold and bias divided by each neuron's weight step (the chip compares the
+    integer sum with an integer threshold; as the sum is an integer, nothing more is rounded).
+    """
+    check_source(network, "akida")
+    arithmetic = "akida-int4"
+    reasons = [r for lay in network.layers for r in _akida_reasons(lay)]
+    if reasons:
+        return Deployed.infeasible("akida", network, reasons, arithmetic=arithmetic)
+    layers, notes = [], [FORMATS["akida"]]
+    stateful = []
+    for layer in network.layers:
+        w = np.asarray(layer.weight, np.float64)
+        step = np.abs(w).reshape(w.shape[0], -1).max(axis=1) / AKIDA_KMAX
+        q = scaled_mantissas(w, step, AKIDA_KMAX)
+        unit = np.where(step > 0, step, 1.0)
+        per_neuron = np.repeat(unit, layer.n_out // w.shape[0])  # conv: channel c's neurons are a block (C order)
+        bias = None if layer.bias is None else np.asarray(layer.bias, np.float64) / unit
+        changed = bool(np.any(layer.beta != 0) or layer.alpha is not None or layer.reset != "zero")
+        if changed:
+            stateful.append(f"{layer.name} (beta {span(layer.beta)}"
+                            + ("" if layer.alpha is None else f", alpha {span(layer.alpha)}") + f", {layer.reset} reset)")
+        out = dataclasses.replace(layer, weight=q.k.astype(np.float32), bias=bias, beta=0.0, alpha=None,
+                                  threshold=np.asarray(layer.threshold, np.float64) / per_neuron, reset="zero",
+                                  weight_bits=AKIDA_WEIGHT_BITS)
+        layers.append(out)
+        notes.append(rounding_note(f"weights of {layer.name}", q, "4-bit signed per output channel (integers "
+                                   f"-{AKIDA_KMAX}..{AKIDA_KMAX} x max|w_c|/{AKIDA_KMAX})"))
+        notes.append(f"threshold{' and bias' if bias is not None else ''} of {layer.name}: in units of each "
+                     f"{'channel' if layer.conv else 'neuron'}'s weight step ({span(step)}): threshold "
+                     f"{span(out.threshold)}; nothing is rounded: the weighted sum is an integer, so the chip's "
+                     "integer threshold (floor of threshold - bias) decides alike")
+    if stateful:
+        notes.append("neurons made stateless: an Akida 1.0 neuron keeps no potential between frames (each timestep "
+                     f"runs as one frame): {', '.join(stateful)} -> beta 0, no synaptic current, reset to zero; "
+                     "a neuron spikes when this step's input exceeds its threshold")
+    notes.append("activations: 1-bit spikes in and out of every layer [@brainchipmetatf, Akida 1.0 hardware "
+                 "constraints]; assumed: the input spikes enter through a 1-bit input layer (an InputConvolutional "
+                 "takes 8-bit images of 1 or 3 channels)")
+    net = Network(layers=tuple(layers), name=deployed_name(network, "akida"),
+                  metadata=deployed_metadata(network, "akida", arithmetic))
+    return Deployed(chip="akida", network=net, source=network, feasible=True, notes=tuple(notes),
+                    arithmetic=arithmetic, changes_dynamics=bool(stateful))
+
+
 class Akida(ChipShell):
     name = "akida"
     core_kind = "NPs"
     place = staticmethod(place)
     formula = staticmethod(formula)
+    deploy_fn = staticmethod(deploy)

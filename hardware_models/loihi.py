@@ -22,8 +22,37 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from spikebench.core.fixed_point import DECAY_UNITY, IntegerNeurons
+from spikebench.core.network import Layer, Network
+
 from ._shell import ChipShell
 from .base import NetworkProfile, PerInference, Placement, ceil_div, mean_hops, pace
+from .numeric import (
+    FORMATS,
+    LOIHI_ACT_SHIFT,
+    LOIHI_BIAS_EXP_MAX,
+    LOIHI_BIAS_MANT,
+    LOIHI_STATE_BITS,
+    LOIHI_VTH_MAX,
+    Deployed,
+    Mantissas,
+    check_source,
+    conv_fold_note,
+    decay12,
+    delay_note,
+    deployed_metadata,
+    deployed_name,
+    effective_matrix,
+    fmt,
+    loihi_bias,
+    pow2_mantissas,
+    rounding_note,
+    sign_mode,
+    span,
+    total_bias,
+)
 from .params import ChipSheet
 
 ASSUMPTIONS = (
@@ -128,8 +157,219 @@ def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time
     return f, []
 
 
+# ---- numeric format: deploy(network) -> Deployed --------------------------------------------------
+#
+# Loihi's compartment is the CUBA neuron of Lava's bit-accurate models (their comments describe Loihi 1's
+# ds_offset register; Loihi 2 runs the same LIF through Lava), so Loihi and Loihi 2 share this code and
+# differ in their arithmetic name only. Not modelled: Loihi's refractory period and axonal delays (absent
+# from Lava's bit-accurate LIF too), per-core limits on distinct compartment parameter sets, the hardware
+# range of the weight exponent (not verified; IntegerNeurons allows -24..24).
+
+#: Lava Dense keeps 8-bit weights after clip_weights(num_bits=8) + truncate_weights(num_weight_bits=8):
+#: sign mode -> (mantissa min, max, stored multiplier). Mixed-sign: an 8-bit signed mantissa stored x 2.
+LOIHI_WEIGHTS = {"mixed": (-128, 127, 2), "excitatory": (0, 255, 1), "inhibitory": (-255, 0, 1)}
+STORED = {"mixed": "stored as even integers -256..254", "excitatory": "stored as 0..255",
+          "inhibitory": "stored as -255..0"}
+U_MAX = 2 ** (LOIHI_STATE_BITS - 1) - 1
+SCALE_SEARCH = 30  # scale exponents tried on either side of the smallest exact-weight scale
+
+
+def loihi_weights(w: np.ndarray) -> tuple[Mantissas, int]:
+    """8-bit mantissas of one matrix in Lava's format for its sign mode, and the stored multiplier."""
+    kmin, kmax, mult = LOIHI_WEIGHTS[sign_mode(w)]
+    return pow2_mantissas(w, kmin, kmax), mult
+
+
+def _weight_exp(p: int, q: Mantissas, mult: int) -> int:
+    """Lava weight_exp that makes ``mult * k << (weight_exp + 6)`` equal ``k * 2**q.exp`` at scale 2**p."""
+    return p + q.exp - LOIHI_ACT_SHIFT - int(mult).bit_length() + 1
+
+
+def _choose_scale(theta, bias, qs, worst_in, du):
+    """The voltage scale 2**p (voltage units per float unit) of one layer, and what it costs.
+
+    Order of preference (each within the hard limits: 17-bit vth >= 1, 13-bit bias mantissa << 0..7,
+    weight exponents within -24..24):
+    1. the smallest p >= p_w (every weight mantissa exact) at which every threshold is a multiple of 64
+       and every bias is representable exactly, and no input can wrap the 24-bit current;
+    2. else the largest such p without the exactness of thresholds and biases (finest rounding);
+    3. else p_w itself (weights exact; a step with many coincident inputs can wrap the current);
+    4. else the largest p below p_w that fits the limits (the shifted weight sums are floored).
+    Returns ``(p, case)`` with case 1..4, or ``(None, 0)`` when nothing fits.
+    """
+    live = [(q, m) for q, m in qs if q.nonzero]
+    p_w = max((LOIHI_ACT_SHIFT - q.exp for q, _ in live), default=LOIHI_ACT_SHIFT)
+    lo, hi = LOIHI_BIAS_MANT
+    bias_max = max(abs(lo), hi) << LOIHI_BIAS_EXP_MAX
+
+    def hard(p):
+        v = np.rint(theta * 2.0**p / 64)
+        return (v.min() >= 1 and v.max() <= LOIHI_VTH_MAX and np.max(np.abs(bias), initial=0) * 2.0**p <= bias_max
+                and all(-24 <= _weight_exp(p, q, m) <= 24 for q, m in live))
+
+    def exact(p):
+        t = theta * 2.0**p / 64
+        b = bias * 2.0**p
+        return bool(np.all(t == np.rint(t)) and np.all(loihi_bias(b)[0] == b))
+
+    def room(p):
+        return float(np.max(worst_in * 2.0**p * DECAY_UNITY / du, initial=0.0)) <= U_MAX
+
+    ps = [p for p in range(p_w - SCALE_SEARCH, p_w + SCALE_SEARCH + 1) if hard(p)]
+    up = [p for p in ps if p >= p_w]
+    for case, pick in ((1, lambda: min(p for p in up if room(p) and exact(p))),
+                       (2, lambda: max(p for p in up if room(p))),
+                       (3, lambda: min(up)),
+                       (4, lambda: max(p for p in ps if p < p_w))):
+        try:
+            return pick(), case
+        except ValueError:
+            continue
+    return None, 0
+
+
+def _worst_input(values: list[np.ndarray]) -> np.ndarray:
+    """Per neuron: the largest summed input of one step in float units (all positive or all negative
+    synapses at once)."""
+    pos = sum(np.clip(v, 0, None).sum(axis=1) for v in values)
+    neg = sum(np.clip(-v, 0, None).sum(axis=1) for v in values)
+    return np.maximum(pos, neg)
+
+
+def _cuba_layer(layer: Layer, chip: str, arithmetic: str):
+    """``(deployed layer, notes, why)`` of one layer in Loihi's CUBA fixed point (``why`` non-empty:
+    infeasible)."""
+    name = layer.name
+    notes = []
+    fold = conv_fold_note(layer)
+    if fold:
+        notes.append(fold)
+    w = effective_matrix(layer)
+    qw, mw = loihi_weights(w)
+    qs = [(qw, mw)]
+    qr = mr = None
+    if layer.recurrent_weight is not None:
+        qr, mr = loihi_weights(layer.recurrent_weight)
+        qs.append((qr, mr))
+    theta = np.asarray(layer.threshold, np.float64)
+    beta = np.asarray(layer.beta, np.float64)
+    b = total_bias(layer)
+    dv, dv_err = decay12(beta, lo=0, hi=DECAY_UNITY - 1)  # Lava dv: 12-bit, 0..4095
+    if layer.alpha is None:
+        du = np.full(layer.n_out, DECAY_UNITY, np.int64)  # Lava du 4095 + ds_offset 1
+        du_text = "du 4096 (snnTorch Leaky has no current state: the current holds this step's input only)"
+        b_v = b
+    else:
+        alpha = np.asarray(layer.alpha, np.float64)
+        if np.any((alpha >= 1.0) & (b != 0)):
+            return None, notes, (f"{name}: a constant input into a synaptic current that never decays (alpha = 1) "
+                                 f"grows without bound; {chip} adds biases to the voltage, which cannot express it")
+        du, du_err = decay12(alpha, lo=1, hi=DECAY_UNITY)  # Lava du 0..4095 + ds_offset 1
+        du_text = f"du {span(du)} (alpha {span(alpha)}, 12 bits: largest error {fmt(du_err)})"
+        if np.any(alpha >= 1.0):
+            du_text += "; alpha = 1 (no current decay) held as du 1, the slowest decay Lava's du can express"
+        b_v = np.where(alpha < 1.0, b / np.where(alpha < 1.0, 1.0 - alpha, 1.0), 0.0)
+        if np.any(b != 0):
+            notes.append(f"{name}: snnTorch adds the bias to the synaptic current; {chip} adds it to the voltage: "
+                         "deployed at its steady-state value bias / (1 - alpha), so its onset is immediate instead of "
+                         "rising with the current")
+    worst = _worst_input([q.values for q, _ in qs])
+    p, case = _choose_scale(theta, b_v, qs, worst, du)
+    if p is None:
+        return None, notes, (f"{name}: thresholds {span(theta)} and biases {span(b_v)} cannot share one voltage "
+                             f"scale with the weights within {chip}'s 17-bit threshold and 13-bit bias mantissa")
+    x_w = _weight_exp(p, qw, mw) if qw.nonzero else 0
+    x_r = _weight_exp(p, qr, mr) if qr is not None and qr.nonzero else 0
+    vth = np.clip(np.rint(theta * 2.0**p / 64), 0, LOIHI_VTH_MAX).astype(np.int64) * 64
+    bias, bias_exp = loihi_bias(b_v * 2.0**p)
+    neurons = IntegerNeurons(n=layer.n_out, du=du, dv=dv, bias=bias, vth=vth, reset="zero", weight_exp=x_w,
+                             recurrent_exp=x_r, act_shift=LOIHI_ACT_SHIFT, state_bits=LOIHI_STATE_BITS, delay=1,
+                             arithmetic=arithmetic)
+    out = Layer(weight=(mw * qw.k).astype(np.float32),
+                recurrent_weight=None if qr is None else (mr * qr.k).astype(np.float32),
+                bias=b.astype(np.float32) if np.any(b != 0) else None,
+                beta=layer.beta, alpha=layer.alpha, threshold=layer.threshold, reset=layer.reset,
+                weight_bits=8, integer=neurons, name=name)
+    notes.append(rounding_note(f"weights of {name}", qw, f"8-bit mantissa, exponent {qw.exp} "
+                               f"({STORED[qw.sign]}, weight_exp {x_w})"))
+    if qr is not None:
+        notes.append(rounding_note(f"recurrent weights of {name}", qr, f"8-bit mantissa, exponent {qr.exp} "
+                                   f"({STORED[qr.sign]}, weight_exp {x_r}, its own Dense)"))
+    vth_err = float(np.max(np.abs(vth / 2.0**p - theta) / theta))
+    b_err = float(np.max(np.abs(bias / 2.0**p - b_v), initial=0.0))
+    thr = f"threshold {span(theta)} -> vth {span(vth)} (Lava vth {span(vth // 64)})"
+    thr += ", exact" if vth_err == 0 else f", largest relative error {fmt(vth_err)}"
+    bias_txt = ""
+    if np.any(b_v != 0):
+        bias_txt = (f"; bias {span(b_v)} -> {span(bias)} (13-bit mantissa << {span(bias_exp)})"
+                    + (", exact" if b_err == 0 else f", largest error {fmt(b_err)} float units"))
+    notes.append(f"scale of {name}: 1 float unit = 2^{p} voltage units; {thr}{bias_txt}")
+    notes.append(f"decays of {name}: dv {span(dv)} (beta {span(beta)}, 12 bits: largest error {fmt(dv_err)}); "
+                 f"{du_text}")
+    if np.any(beta <= 0.0):
+        notes.append(f"{name}: beta 0 held as dv 4095 (Lava's dv is 12-bit): 1/4096 of the voltage survives a step")
+    if case == 3:
+        notes.append(f"{name}: weights kept exact at the cost of headroom: a step whose inputs sum beyond "
+                     f"{fmt(U_MAX / 2.0**p)} float units wraps the 24-bit current")
+    elif case == 4:
+        notes.append(f"{name}: thresholds and biases force a scale below the weights' own: the shifted weight sums "
+                     f"are floored (weight_exp {x_w} < 0 drops low bits)")
+    sets = len({(int(a), int(c), int(d)) for a, c, d in zip(du, dv, vth)})
+    if sets > 1:
+        notes.append(f"{name}: {sets} distinct (du, dv, vth) sets: Lava's LIF process takes one du, dv and vth per "
+                     "population [@lavanc010, lava/proc/lif/process.py], so a Lava run needs one LIF process per set")
+    return out, notes, ""
+
+
+def deploy_cuba(network: Network, *, chip: str, title: str, arithmetic: str) -> Deployed:
+    """``network`` in Loihi's CUBA fixed point (see the module notes above and :data:`.numeric.FORMATS`).
+
+    Neurons: snnTorch Leaky -> du 4096 (no current state), dv = round((1 - beta) 4096); Synaptic
+    (CubaLIF) -> du = round((1 - alpha) 4096); IF -> dv 0. Weights: 8-bit mantissas per matrix with a
+    power-of-two exponent (exact for weights already of the form k 2^e, |k| <= 127), recurrent weights
+    with their own exponent. One voltage scale 2^p per layer keeps the float network's
+    weight : threshold : bias ratios (chosen by ``_choose_scale``). Reset to zero in the spiking step;
+    one step of delay per layer.
+    """
+    check_source(network, chip)
+    reasons = [f"{lay.name}: max pooling of currents has no {title} neuron operation (a compartment only sums "
+               "weighted inputs); use sum/avg pooling or a strided convolution"
+               for lay in network.layers if lay.pool is not None and lay.pool.kind == "max"]
+    if reasons:
+        return Deployed.infeasible(chip, network, reasons, arithmetic=arithmetic)
+    layers, notes, why = [], [FORMATS[chip]], []
+    for layer in network.layers:
+        out, layer_notes, bad = _cuba_layer(layer, title, arithmetic)
+        notes.extend(layer_notes)
+        if bad:
+            why.append(bad)
+        layers.append(out)
+    if why:
+        return Deployed.infeasible(chip, network, why, arithmetic=arithmetic)
+    resets = sorted({lay.reset for lay in network.layers})
+    if "subtract" in resets:
+        notes.append(f"reset: snnTorch subtracts the threshold one step after a spike; {title} (Lava's LIF) sets the "
+                     "voltage to zero in the step it spikes: charge above the threshold is lost")
+    else:
+        notes.append(f"reset: zero as in the float network, applied in the spiking step ({title}, Lava's LIF) "
+                     "rather than the next (snnTorch)")
+    notes.append(delay_note(title, len(layers), "Lava's Dense sends the previous step's sums"))
+    net = Network(layers=tuple(layers), name=deployed_name(network, chip),
+                  metadata=deployed_metadata(network, chip, arithmetic))
+    return Deployed(chip=chip, network=net, source=network, feasible=True, notes=tuple(notes),
+                    arithmetic=arithmetic, changes_dynamics=True)
+
+
+def deploy(network: Network) -> Deployed:
+    """``network`` on Loihi [@davies2018]: the Loihi 2 format (Lava's bit-accurate models describe
+    Loihi's own CUBA compartment), arithmetic ``"loihi-fixed"``. Loihi takes 1-9-bit weights, signed
+    or unsigned [@davies2018, p. 87]; the weights are held as Lava's Dense holds them (mixed sign:
+    9-bit signed values whose lowest bit is zero, i.e. 8 significant bits; single sign: 8 bits)."""
+    return deploy_cuba(network, chip="loihi", title="Loihi", arithmetic="loihi-fixed")
+
 class Loihi(ChipShell):
     name = "loihi"
     core_kind = "neurocores"
     place = staticmethod(place)
     formula = staticmethod(formula)
+    deploy_fn = staticmethod(deploy)

@@ -18,9 +18,12 @@ Latency: simplified max-affine model (Timcheck 2026): t_step = max over the busi
 
 from __future__ import annotations
 
+from spikebench.core.network import Network
+
 from ._shell import ChipShell
 from .base import NetworkProfile, PerInference, Placement, ceil_div, pace
-from .loihi import conv_reasons
+from .loihi import conv_reasons, deploy_cuba
+from .numeric import Deployed
 from .params import ChipSheet
 
 ASSUMPTIONS = (
@@ -82,8 +85,21 @@ def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time
     return f, []
 
 
+def deploy(network: Network) -> Deployed:
+    """``network`` on Loihi 2 in Lava's bit-accurate fixed point, arithmetic ``"loihi2-fixed"``
+    [@lavanc010, lava/proc/lif/models.py PyLifModelBitAcc; lava/proc/dense/models.py PyDenseModelBitAcc;
+    lava/utils/weightutils.py]: weights as Lava's Dense keeps them after ``clip_weights(num_bits=8)`` and
+    ``truncate_weights(num_weight_bits=8)`` (mixed sign: even integers -256..254; 0..255 or -255..0 for
+    single-sign matrices), stored weights <= 8 bit plus a weight exponent [@timcheck2026]; act_shift 6,
+    24-bit u and v, 12-bit du (>= 1) and dv (<= 4095), vth a multiple of 64 (Lava vth << 6, 17-bit), bias
+    13-bit mantissa << 0..7, reset to zero, one step of delay per layer. Rules in
+    :func:`.loihi.deploy_cuba`."""
+    return deploy_cuba(network, chip="loihi2", title="Loihi 2", arithmetic="loihi2-fixed")
+
+
 class Loihi2(ChipShell):
     name = "loihi2"
     core_kind = "neurocores"
     place = staticmethod(place)
     formula = staticmethod(formula)
+    deploy_fn = staticmethod(deploy)

@@ -13,8 +13,11 @@ CPU estimate says so in its assumptions.
 
 from __future__ import annotations
 
+from spikebench.core.network import Network
+
 from ._shell import ChipShell
 from .base import NetworkProfile, PerInference, Placement, pace
+from .numeric import Deployed, check_source
 from .params import ChipSheet
 
 BYTES_PER_WEIGHT = 4  # fp32
@@ -70,12 +73,28 @@ def gpu_formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_
     return f, [*notes, *GPU_NOTES]
 
 
+def deploy(network: Network, *, chip: str = "cpu") -> Deployed:
+    """A CPU or GPU runs the float32 network as trained: the deployment is the network itself."""
+    check_source(network, chip)
+    return Deployed(chip=chip, network=network, source=network, feasible=True,
+                    notes=("runs the float32 network as trained",), arithmetic="float32", changes_dynamics=False)
+
+
+def deploy_cpu(network: Network) -> Deployed:
+    return deploy(network, chip="cpu")
+
+
+def deploy_gpu(network: Network) -> Deployed:
+    return deploy(network, chip="gpu")
+
+
 class CPU(ChipShell):
     name = "cpu"
     core_kind = "-"
     event_driven = False
     place = staticmethod(place)
     formula = staticmethod(cpu_formula)
+    deploy_fn = staticmethod(deploy_cpu)
 
 
 class GPU(ChipShell):
@@ -84,3 +103,4 @@ class GPU(ChipShell):
     event_driven = False
     place = staticmethod(place)
     formula = staticmethod(gpu_formula)
+    deploy_fn = staticmethod(deploy_gpu)

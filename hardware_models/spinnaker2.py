@@ -18,8 +18,24 @@ Latency: T max(tick, busiest PE's cycles per step / f_clk).
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
+
+from spikebench.core.network import Network
+
 from ._shell import ChipShell
 from .base import NetworkProfile, PerInference, Placement, ceil_div, pace
+from .numeric import (
+    FORMATS,
+    Deployed,
+    check_source,
+    deployed_metadata,
+    deployed_name,
+    pow2_mantissas,
+    rounding_note,
+    span,
+)
 from .params import ChipSheet
 
 ASSUMPTIONS = (
@@ -73,8 +89,84 @@ def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time
     return f, notes
 
 
+# ---- numeric format: deploy(network) -> Deployed --------------------------------------------------
+
+S2_KMAX = 127  # py-spinnaker2 scales weights to [-127, 127] (s2_nir.py); conv weights are int8
+
+
+def _scaled(v, unit: float):
+    return None if v is None else np.asarray(v, np.float64) / unit
+
+
+def deploy(network: Network) -> Deployed:
+    """``network`` on SpiNNaker 2 with py-spinnaker2, arithmetic ``"spinnaker2-float32-w8"``.
+
+    Format [@pyspinnaker2, spinnaker2/s2_nir.py]: the NIR converter maps LIF and IF layers to
+    ``lif_no_delay`` (``lif_conv2d`` after a convolution) and CubaLIF to ``lif_curr_exp_no_delay``
+    neurons whose threshold, alpha_decay, exc_decay and i_offset are floats (float32 on the Cortex-M4F
+    PEs [@scholze2026]), with reset ``reset_by_subtraction`` or ``reset_to_v_reset``; it scales weights
+    to [-127, 127] (conv weights are cast to int8). Here every layer's weights (input and recurrent,
+    which add into one voltage) become signed 8-bit integers times one power of two per layer
+    (the converter's scale is 127 / max|w|; a power of two keeps weights already of the form k 2^e
+    exact), and threshold and biases are divided by that power of two: the float network up to the
+    rounding of its weights. The ``lif`` model with synaptic delays holds weights in [-15, 15] (4 bit
+    plus sign); the delay-free models are used. Not verified: py-spinnaker2's order of update, spike
+    and reset within a step and the one-tick delay per projection of the delay-free models (the float
+    model keeps snnTorch's semantics), and the conversion's handling of a current's bias (see notes).
+    """
+    check_source(network, "spinnaker2")
+    arithmetic = "spinnaker2-float32-w8"
+    layers, notes = [], [FORMATS["spinnaker2"]]
+    for layer in network.layers:
+        mats = [layer.weight] + ([layer.recurrent_weight] if layer.recurrent_weight is not None else [])
+        exps = [pow2_mantissas(m, -S2_KMAX, S2_KMAX).exp for m in mats if np.any(m != 0)]
+        e = max(exps, default=0)
+        qw = pow2_mantissas(layer.weight, -S2_KMAX, S2_KMAX, exp=e)
+        qr = None if layer.recurrent_weight is None else pow2_mantissas(layer.recurrent_weight, -S2_KMAX, S2_KMAX,
+                                                                         exp=e)
+        unit = 2.0**e
+        out = dataclasses.replace(layer, weight=qw.k.astype(np.float32),
+                                  recurrent_weight=None if qr is None else qr.k.astype(np.float32),
+                                  bias=_scaled(layer.bias, unit), recurrent_bias=_scaled(layer.recurrent_bias, unit),
+                                  threshold=np.asarray(layer.threshold, np.float64) / unit, weight_bits=8)
+        layers.append(out)
+        kind = "lif_curr_exp_no_delay" if layer.alpha is not None else (
+            "lif_conv2d" if layer.conv else "lif_no_delay")
+        desc = f"signed 8-bit integers x 2^{e} ({kind}; one power-of-two step per layer"
+        notes.append(rounding_note(f"weights of {layer.name}", qw,
+                                   desc + (", shared with its recurrent weights)" if qr is not None else ")")))
+        if qr is not None:
+            notes.append(rounding_note(f"recurrent weights of {layer.name}", qr, desc + ", shared with its input)"))
+        notes.append(f"threshold and biases of {layer.name} in units of the weight step 2^{e} (threshold "
+                     f"{span(out.threshold)}, float32 on the PE): exact")
+        if layer.conv and layer.pool is not None and layer.pool.kind != "max":
+            notes.append(f"{layer.name}: {layer.pool.kind} pooling of the convolution's currents assumed as a software "
+                         "step on the PEs (py-spinnaker2's Conv2DProjection pools the input spikes before a "
+                         "convolution; not verified how its converter maps pooling after one)")
+        if layer.pool is not None and layer.pool.kind == "max":
+            notes.append(f"{layer.name}: max pooling of currents assumed as a software kernel on the PEs (no published "
+                         "SpiNNaker convolution kernel computes it)")
+        if layer.alpha is not None and (layer.bias is not None and np.any(layer.bias != 0)):
+            notes.append(f"{layer.name}: snnTorch adds the bias to the synaptic current; py-spinnaker2's converter puts "
+                         "it into the voltage's i_offset at its steady-state value bias / (1 - alpha), so on the chip "
+                         "its onset is immediate (not modelled here)")
+    resets = sorted({lay.reset for lay in network.layers})
+    notes.append("reset: " + " and ".join({"subtract": "reset_by_subtraction", "zero": "reset_to_v_reset (v_reset 0)"}[r]
+                                           for r in resets)
+                 + " as in the float network; not verified: whether the PE applies it in the spiking step (snnTorch "
+                 "applies it one step later)")
+    notes.append("timing: a projection delivers a spike one tick later on the chip (py-spinnaker2's lif model: "
+                 "hardware delay = delay + 1; not verified for the delay-free models); the float model passes spikes "
+                 "on within the step")
+    net = Network(layers=tuple(layers), name=deployed_name(network, "spinnaker2"),
+                  metadata=deployed_metadata(network, "spinnaker2", arithmetic))
+    return Deployed(chip="spinnaker2", network=net, source=network, feasible=True, notes=tuple(notes),
+                    arithmetic=arithmetic, changes_dynamics=False)
+
+
 class SpiNNaker2(ChipShell):
     name = "spinnaker2"
     core_kind = "PEs"
     place = staticmethod(place)
     formula = staticmethod(formula)
+    deploy_fn = staticmethod(deploy)

@@ -25,8 +25,27 @@ the chip's peak rate.
 
 from __future__ import annotations
 
+import numpy as np
+
+from spikebench.core.fixed_point import DECAY_UNITY, IntegerNeurons
+from spikebench.core.network import Layer, Network
+
 from ._shell import ChipShell
 from .base import NetworkProfile, PerInference, Placement, ceil_div, mean_hops
+from .numeric import (
+    FORMATS,
+    Deployed,
+    check_source,
+    conv_fold_note,
+    delay_note,
+    deployed_metadata,
+    deployed_name,
+    effective_matrix,
+    fmt,
+    span,
+    ternary_rows,
+    total_bias,
+)
 from .params import ChipSheet
 
 TICK_FASTEST_S = 1e-3 / 21  # Akopyan et al. 2015: up to 21x real time measured
@@ -192,8 +211,158 @@ def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time
     return f, notes
 
 
+# ---- numeric format: deploy(network) -> Deployed --------------------------------------------------
+
+TN_AXONS = 256
+TN_S_MAX = 255  # a signed 9-bit axon-type weight: magnitudes up to 255 of either sign [@merolla2014, SM S8]
+TN_STATE_BITS = 20  # membrane potential: 20-bit signed [@merolla2014, SM S3, S8]
+TN_V_MAX = 2 ** (TN_STATE_BITS - 1) - 1
+
+
+def _tn_reasons(layer: Layer) -> list[str]:
+    """Why ``layer`` has no TrueNorth form (empty when it has one)."""
+    out = []
+    name = layer.name
+    if layer.alpha is not None:
+        out.append(f"{name}: CubaLIF neurons need a synaptic-current state; a TrueNorth neuron has one membrane "
+                   "potential to which inputs are added directly [@merolla2014, SM Table S2]")
+    if layer.pool is not None and layer.pool.kind == "max":
+        out.append(f"{name}: max pooling of currents does not exist on TrueNorth (a neuron only adds its weighted "
+                   "inputs); use sum/avg pooling or a strided convolution")
+    elif not layer.plain:
+        fan = int(layer.profile()["fan_in_max"])
+        if fan > TN_AXONS:
+            out.append(f"{name}: a neuron's fan-in {fan} exceeds TrueNorth's {TN_AXONS} axons per core: all synapses of "
+                       "a convolution neuron must sit on the crossbar feeding it (as the TrueNorth cost model maps it)")
+    return out
+
+
+def _tn_layer(layer: Layer):
+    """``(deployed layer, notes)`` of one IF layer in TrueNorth's integer format."""
+    name = layer.name
+    notes = []
+    fold = conv_fold_note(layer)
+    if fold:
+        notes.append(fold)
+    w = effective_matrix(layer)
+    t, a = ternary_rows(w)
+    rec = layer.recurrent_weight
+    if rec is not None:
+        r = np.asarray(rec, np.float64)
+        tr, ar = ternary_rows(r)
+    else:
+        r, tr, ar = None, None, np.zeros(layer.n_out)
+    theta = np.asarray(layer.threshold, np.float64)
+    b = total_bias(layer)
+    amax = np.maximum(a, ar)
+    s = np.where(amax > 0, TN_S_MAX / np.where(amax > 0, amax, 1.0), float(TN_S_MAX))
+    worst_pos = (t > 0).sum(axis=1) * a + ((tr > 0).sum(axis=1) * ar if tr is not None else 0.0)
+    worst_neg = (t < 0).sum(axis=1) * a + ((tr < 0).sum(axis=1) * ar if tr is not None else 0.0)
+    worst = np.maximum(worst_pos, worst_neg) + np.abs(b)
+    limits = [s, TN_V_MAX / theta]
+    limits.append(np.where(worst > 0, TN_V_MAX / np.where(worst > 0, worst, 1.0), np.inf))
+    s = np.min(np.stack(limits), axis=0)
+    m_in = np.where(a > 0, np.clip(np.rint(a * s), 1, TN_S_MAX), 0).astype(np.int64)
+    m_rec = np.where(ar > 0, np.clip(np.rint(ar * s), 1, TN_S_MAX), 0).astype(np.int64)
+    alpha = np.maximum(1, np.rint(theta * s)).astype(np.int64)  # TrueNorth threshold: spike at V >= alpha
+    bias = np.clip(np.rint(b * s), -TN_V_MAX, TN_V_MAX).astype(np.int64)
+    neurons = IntegerNeurons(n=layer.n_out, du=DECAY_UNITY, dv=0, bias=bias, vth=alpha - 1,
+                             reset="subtract" if layer.reset == "subtract" else "zero", reset_sub=alpha,
+                             weight_exp=0, recurrent_exp=0, act_shift=0, state_bits=TN_STATE_BITS, delay=1,
+                             arithmetic="truenorth-int")
+    out = Layer(weight=(t * m_in[:, None]).astype(np.float32),
+                recurrent_weight=None if tr is None else (tr * m_rec[:, None]).astype(np.float32),
+                bias=b.astype(np.float32) if np.any(b != 0) else None, beta=1.0, threshold=layer.threshold,
+                reset=layer.reset, weight_bits=2, integer=neurons, name=name)
+
+    def ternary_note(what, x, tt, mags, types):
+        nz = x != 0
+        zeroed = 100.0 * np.count_nonzero(nz & (tt == 0)) / max(1, np.count_nonzero(nz))
+        rows = np.any(tt != 0, axis=1)
+        approx = tt * (mags / np.where(s > 0, s, 1.0))[:, None]
+        err = 100.0 * np.linalg.norm(approx - x) / max(np.linalg.norm(x), 1e-300)
+        return (f"{what} of {name}: trinary per neuron (the L2-optimal +-s_j, 0 of each neuron's weights), through axon "
+                f"types {types} with weights +s_j and -s_j, s_j {span(mags[rows]) if rows.any() else '-'} of "
+                f"{TN_S_MAX}; {zeroed:.1f} % of weights set to zero, relative L2 error {err:.1f} %")
+
+    notes.append(ternary_note("weights", w, t, m_in, "0/1"))
+    if r is not None:
+        notes.append(ternary_note("recurrent weights", r, tr, m_rec, "2/3"))
+    thr_err = float(np.max(np.abs(alpha / s - theta) / theta))
+    txt = (f"threshold/leak of {name}: 1 float unit = {span(s)} membrane units per neuron; threshold {span(theta)} -> "
+           f"alpha {span(alpha)} (spike at V >= alpha, the linear reset subtracts alpha), "
+           + ("exact" if thr_err == 0 else f"largest relative error {fmt(thr_err)}"))
+    if np.any(b != 0):
+        b_err = float(np.max(np.abs(bias / s - b)))
+        txt += (f"; bias {span(b)} -> constant leak {span(bias)}"
+                + (", exact" if b_err == 0 else f", largest error {fmt(b_err)} float units"))
+    notes.append(txt + " (leak and threshold widths not verified: bounded here by the 20-bit membrane)")
+    used = int(np.count_nonzero(np.any(t != 0, axis=0))) + (
+        int(np.count_nonzero(np.any(tr != 0, axis=0))) if tr is not None else 0)
+    if 2 * used > TN_AXONS:
+        g = ceil_div(2 * used, TN_AXONS)
+        notes.append(f"{name}: its neurons read up to {2 * used} axons (a + and a - copy of each of {used} inputs) "
+                     f"but a core has {TN_AXONS}: each neuron's fan-in is split over {g} cores whose partial sums a "
+                     "merge stage adds (+1 tick); the functional model sums the split partial inputs exactly and "
+                     "does not model the merge's own quantisation (nor its tick)")
+    return out, notes
+
+
+def deploy(network: Network) -> Deployed:
+    """``network`` on TrueNorth, arithmetic ``"truenorth-int"``.
+
+    Feasible for IF networks (beta = 1, no synaptic current, no max pooling, conv fan-in <= 256).
+    Each neuron's weights become trinary (the L2-optimal +-a_j / 0 approximation of its row, Esser et
+    al. 2016 train such weights [@esser2016]): every input reaches a core through two axons whose
+    types carry the neuron's weights +s_j and -s_j (signed 9-bit, |s_j| <= 255), recurrent spikes
+    through the other two types [@merolla2014, SM S1, S8]. Per neuron, 1 float unit = s_j / a_j
+    membrane units (s_j = 255 for the larger of the input and recurrent magnitudes, less if the
+    threshold, the bias or one tick's worst-case input would leave the 20-bit membrane). The bias is
+    the integer leak, the threshold alpha = round(theta s_j / a_j) (spike at V >= alpha:
+    ``vth = alpha - 1``), the reset linear (subtract alpha, ``reset_sub = alpha``) or normal (to 0)
+    as the float network's ([@cassidy2013]: "six reset modes"; only the abstract was read, so the
+    linear mode's form V - alpha is not checked against the paper's text). Verified through verbatim
+    quotations of [@merolla2014]: 4 axon types, signed 9-bit weights, the 20-bit signed membrane,
+    V(t) = V(t-1) - leak + inputs with spike at V >= alpha, 256 axons per core, delays of 1-15 ticks.
+    Not verified: the widths of leak and threshold (only the 20-bit membrane bounds them here); not
+    modelled: TrueNorth's negative threshold (the floor of V), its
+    stochastic modes, and the merge stage of a split fan-in.
+    """
+    check_source(network, "truenorth")
+    arithmetic = "truenorth-int"
+    leaky = [f"{lay.name} (beta {span(lay.beta)})" for lay in network.layers
+             if lay.alpha is None and np.any(lay.beta < 1.0)]
+    reasons = []
+    if leaky:
+        reasons.append(f"multiplicative leak in {', '.join(leaky)}: a leak of beta < 1 has no TrueNorth form; a "
+                       "TrueNorth neuron's leak is a constant added every tick (V(t) = V(t-1) - leak + inputs, "
+                       "[@merolla2014, SM Table S2]; [@cassidy2013]), never a fraction of its potential; remedy: "
+                       "train an IF network (beta = 1), whose bias becomes the constant leak")
+    reasons += [r for lay in network.layers for r in _tn_reasons(lay)]
+    if reasons:
+        return Deployed.infeasible("truenorth", network, reasons, arithmetic=arithmetic)
+    layers, notes = [], [FORMATS["truenorth"]]
+    for layer in network.layers:
+        out, layer_notes = _tn_layer(layer)
+        layers.append(out)
+        notes.extend(layer_notes)
+    if any(lay.reset == "subtract" for lay in network.layers):
+        notes.append("reset: TrueNorth's linear reset (V - alpha) in the spiking tick [@cassidy2013]; snnTorch "
+                     "subtracts the threshold one step after the spike")
+    if any(lay.reset == "zero" for lay in network.layers):
+        notes.append("reset: TrueNorth's normal reset to 0 in the spiking tick; snnTorch resets one step later")
+    notes.append("membrane: 20-bit signed [@merolla2014, SM S8]; TrueNorth's negative threshold (a floor on V) is not "
+                 "modelled: the potential saturates at +-(2^19 - 1) here")
+    notes.append(delay_note("TrueNorth", len(layers), "axonal delays of 1-15 ticks, [@merolla2014, SM S1]"))
+    net = Network(layers=tuple(layers), name=deployed_name(network, "truenorth"),
+                  metadata=deployed_metadata(network, "truenorth", arithmetic))
+    return Deployed(chip="truenorth", network=net, source=network, feasible=True, notes=tuple(notes),
+                    arithmetic=arithmetic, changes_dynamics=True)
+
+
 class TrueNorth(ChipShell):
     name = "truenorth"
     core_kind = "cores"
     place = staticmethod(place)
     formula = staticmethod(formula)
+    deploy_fn = staticmethod(deploy)
