@@ -151,7 +151,6 @@ def network_rows(net, **common) -> list[Row]:
 def run_cell(workload_name: str, backend: str, cfg: RunConfig, choice: NetworkChoice = REFERENCE) -> list[Row]:
     """Simulate one workload's test split with one network on one backend and turn everything into rows."""
     from spikebench import simulate
-    from spikebench.hardware_models import estimate_all
     from spikebench.workloads import get_workload
 
     wl = get_workload(workload_name, **cfg.binning(choice))
@@ -170,8 +169,8 @@ def run_cell(workload_name: str, backend: str, cfg: RunConfig, choice: NetworkCh
     common = {"workload": workload_name, "backend": backend, "device": result.device, "data": data.provenance,
               "samples": n, "seed": cfg.seed, "network": net.name if choice.reference else choice.name,
               "network_hash": net.content_hash()}
-    rows = [Row(metric=m.name, value=float(m.value), low=m.low, high=m.high, unit=m.unit, kind="task",
-                source=m.note or data.source, **common) for m in wl.score(result.output_spikes, data)]
+    float_task = _task_rows(wl.score(result.output_spikes, data), data, common)
+    rows = list(float_task)
     rows.append(Row(metric="input_duration_s", value=data.spikes.timesteps * data.spikes.timestep_s, unit="s",
                     kind="measured", source=f"{data.spikes.timesteps} steps x {data.spikes.timestep_s:g} s per input",
                     **common))
@@ -182,8 +181,79 @@ def run_cell(workload_name: str, backend: str, cfg: RunConfig, choice: NetworkCh
                         source="NVML total-energy counter delta around the synchronised run (whole board)", **common))
     rows += network_rows(net, kind="measured", **common)
     rows += counts_rows(result.counts, kind="measured", **common)
-    rows += estimate_rows(estimate_all(result.counts, list(cfg.chips)), **common)
+    rows += chip_rows(net, wl, data, list(cfg.chips), result, common, float_task)
     return rows
+
+
+def deployed_counts(float_counts: EventCounts, deployed_counts: EventCounts, deployed_net) -> EventCounts:
+    """The deployed run's activity on the float network's shape: the chip models map the network the
+    user trained (conv geometry, kernels shared) and pay for the events, steps and weight widths of the
+    network as the chip holds it."""
+    import dataclasses
+
+    layers = []
+    for f, d, layer in zip(float_counts.layers, deployed_counts.layers, deployed_net.layers, strict=True):
+        layers.append(dataclasses.replace(f, spikes_in=d.spikes_in, synaptic_events=d.synaptic_events,
+                                          neuron_updates=d.neuron_updates, spikes_out=d.spikes_out,
+                                          weight_bits=layer.weight_bits if layer.weight_bits is not None
+                                          else f.weight_bits))
+    return EventCounts(layers=tuple(layers), samples=deployed_counts.samples, timesteps=deployed_counts.timesteps,
+                       timestep_s=deployed_counts.timestep_s, source=dict(deployed_counts.source))
+
+
+def chip_rows(net, wl, data, chips: list[str], result, common: dict, float_task: list[Row]) -> list[Row]:
+    """Per chip: the network as the chip holds it (``hardware_models.deploy``), simulated in the chip's
+    arithmetic by the reference kernel; its task metrics (``task`` rows with the chip set), its counts
+    and the chip's estimate from them, and what the deployment changed (``deployment_changes``: one
+    note per change in ``source``). A chip that cannot hold the network is estimated on the float
+    network's counts and marked infeasible with the reason. Identical deployments (Loihi and Loihi 2
+    often are) are simulated once. Reference metrics (``baseline_*``, ``chance_*``) stay chip-less."""
+    import dataclasses
+
+    from spikebench import simulate
+    from spikebench.hardware_models import NetworkProfile, deploy, get_chip
+
+    rows: list[Row] = []
+    sims: dict[str, object] = {}
+    for chip in chips:
+        dep = deploy(chip, net)
+        c = {**common, "chip": chip}
+        rows.append(Row(metric="deployment_changes", value=float(len(dep.notes)), unit="notes", kind="modelled",
+                        source=f"{dep.arithmetic}: " + " | ".join(dep.notes) if dep.notes else dep.arithmetic, **c))
+        model = get_chip(chip)
+        if not dep.feasible:
+            est = model.estimate(NetworkProfile.from_counts(result.counts), result.counts)
+            est = dataclasses.replace(est, feasible=False,
+                                      reasons=(f"numeric format: {dep.why}", *est.reasons))
+            rows += estimate_rows([est], **common)
+            continue
+        if dep.network is net or dep.network.content_hash() == net.content_hash():
+            counts, task_rows = result.counts, None
+        else:
+            key = dep.network.content_hash()
+            if key not in sims:
+                sims[key] = simulate(dep.network, data.spikes, backend="sparse-cpu")
+            sim = sims[key]
+            counts = deployed_counts(result.counts, sim.counts, dep.network)
+            note = (f"deployed on {chip} ({dep.arithmetic}; {len(dep.notes)} changes), simulated bit-exactly by "
+                    f"sparse-cpu over {sim.counts.timesteps} steps")
+            task_rows = [dataclasses.replace(r, source=f"{note}; {r.source}")
+                         for r in _task_rows(wl.score(sim.output_spikes, data), data, c)]
+        if task_rows is None:  # the chip runs the float network itself: the float metrics are its own
+            task_rows = [dataclasses.replace(r, chip=chip, source=f"float32 network as trained, on {chip}; {r.source}")
+                         for r in float_task]
+        rows += [r for r in task_rows if not r.metric.startswith(_REFERENCE_METRICS)]
+        rows += counts_rows(counts, kind="measured", chip=chip, **common)
+        rows += estimate_rows([model.estimate(NetworkProfile.from_counts(counts), counts)], **common)
+    return rows
+
+
+_REFERENCE_METRICS = ("baseline_", "chance_")
+
+
+def _task_rows(metrics, data, common) -> list[Row]:
+    return [Row(metric=m.name, value=float(m.value), low=m.low, high=m.high, unit=m.unit, kind="task",
+                source=m.note or data.source, **common) for m in metrics]
 
 
 def run(cfg: RunConfig, out, *, resume: bool = False, progress: bool = True, on_cell=None) -> tuple[str, int]:

@@ -48,8 +48,12 @@ def test_run_your_conv_network_beside_the_reference(tmp_path, capsys):
     assert set(df["network"]) == {"nmnist-reference", "tiny-csnn"}
     mine = df[df.network == "tiny-csnn"]
     assert set(mine["network_hash"]) == {small_csnn().content_hash()}
-    ev = mine[mine.metric == "synaptic_events_per_inference"].set_index("backend")["value"]
+    events = mine[mine.metric == "synaptic_events_per_inference"]
+    ev = events[events.chip == ""].set_index("backend")["value"]  # the float network's own counts
     assert ev["sparse-cpu"] == ev["snntorch"] > 0  # both backends count the conv events identically
+    # each chip's rows count the network as it holds it, in every cell alike (simulated by sparse-cpu)
+    per_chip = events[events.chip != ""].groupby("chip")["value"].nunique()
+    assert (per_chip == 1).all()
     weights = mine[mine.metric == "network_weights"]["value"].iloc[0]
     synapses = mine[mine.metric == "network_synapses"]["value"].iloc[0]
     assert weights < synapses  # the kernel is shared: far fewer weights than expanded connections
