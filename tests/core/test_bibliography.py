@@ -39,8 +39,15 @@ def _chip_notes():
     return [(f"{name} notes[{i}]", n) for name, chip in CHIPS.items() for i, n in enumerate(chip.sheet.notes)]
 
 
+def _format_sources():
+    """The numeric formats' texts (``hardware_models.numeric.FORMATS``): each chip's deploy cites them."""
+    from spikebench.hardware_models.numeric import FORMATS
+
+    return [(f"numeric format {chip}", text) for chip, text in FORMATS.items()]
+
+
 def _all_sources():
-    return [(where, p.source) for where, p in _chip_params()] + _case_sources() + _chip_notes()
+    return [(where, p.source) for where, p in _chip_params()] + _case_sources() + _chip_notes() + _format_sources()
 
 
 # ---- the file and the sources that cite it ---------------------------------------------------------
