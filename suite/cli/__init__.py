@@ -17,7 +17,7 @@ from spikebench.core.errors import SpikebenchError, one_line
 from .common import check_output_path
 
 #: Command modules, in the order ``spikebench --help`` lists them.
-COMMANDS = ("simulate", "estimate", "chips", "validate", "train", "run", "report", "choose")
+COMMANDS = ("simulate", "estimate", "chips", "deploy", "validate", "train", "run", "report", "choose")
 
 
 class _Parser(argparse.ArgumentParser):
