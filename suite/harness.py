@@ -218,7 +218,9 @@ def chip_rows(net, wl, data, chips: list[str], result, common: dict, float_task:
     for chip in chips:
         dep = deploy(chip, net)
         c = {**common, "chip": chip}
-        rows.append(Row(metric="deployment_changes", value=float(len(dep.notes)), unit="notes", kind="modelled",
+        identity = dep.feasible and (dep.network is net or dep.network.content_hash() == net.content_hash())
+        rows.append(Row(metric="deployment_changes", value=0.0 if identity else float(len(dep.notes)), unit="notes",
+                        kind="modelled",
                         source=f"{dep.arithmetic}: " + " | ".join(dep.notes) if dep.notes else dep.arithmetic, **c))
         model = get_chip(chip)
         if not dep.feasible:
@@ -227,7 +229,7 @@ def chip_rows(net, wl, data, chips: list[str], result, common: dict, float_task:
                                       reasons=(f"numeric format: {dep.why}", *est.reasons))
             rows += estimate_rows([est], **common)
             continue
-        if dep.network is net or dep.network.content_hash() == net.content_hash():
+        if identity:
             counts, task_rows = result.counts, None
         else:
             key = dep.network.content_hash()

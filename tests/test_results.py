@@ -71,13 +71,16 @@ def test_run_writes_tidy_rows(tmp_path, fake_registry):
     assert (df["run_id"] == run_id).all()
     assert not df.duplicated(["workload", "backend", "chip", "metric"]).any()
     # both backends simulate the same events; chip estimates agree too
-    ev = df[df.metric == "synaptic_events_per_inference"].set_index(["workload", "backend"])["value"]
+    ev = df[(df.metric == "synaptic_events_per_inference") & (df.chip == "")].set_index(["workload", "backend"])["value"]
     assert ev["fake-a", "sparse-cpu"] == ev["fake-a", "snntorch"] > 0
     e = df[(df.metric == "energy_j") & (df.chip == "loihi")]
     assert len(e) == 4 and (e["low"] <= e["value"]).all() and (e["value"] <= e["high"]).all()
     assert set(e["unit"]) == {"J"}
-    acc = df[df.metric == "accuracy"]
+    acc = df[(df.metric == "accuracy") & (df.chip == "")]  # the float network's, one per cell
     assert len(acc) == 4 and set(acc["kind"]) == {"task"}
+    # and one per chip and cell on the network as the chip holds it (deployed, or the float one on cpu/gpu)
+    on_chip = df[(df.metric == "accuracy") & (df.chip != "")]
+    assert set(on_chip["kind"]) == {"task"} and not on_chip.duplicated(["workload", "backend", "chip"]).any()
     assert df["git_commit"].str.len().min() >= 7 and df["spikebench_version"].iloc[0] == sb.__version__
 
 
