@@ -240,7 +240,21 @@ def _versions() -> dict:
     from spikebench import __version__
 
     return {"spikebench": __version__, "torch": torch.__version__, "snntorch": snntorch.__version__,
-            "numpy": np.__version__, "python": platform.python_version()}
+            "numpy": np.__version__, "python": platform.python_version(), "cpu_vendor": cpu_vendor()}
+
+
+def cpu_vendor() -> str:
+    """The CPU's vendor (``/proc/cpuinfo`` ``vendor_id``, e.g. ``GenuineIntel``, ``AuthenticAMD``), or
+    ``platform.processor()``. torch's CPU kernels (oneDNN, MKL) dispatch per vendor and ISA, so float
+    training reproduces bit for bit only on the kind of CPU it ran on; it is recorded with each network."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("vendor_id"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
 
 
 def train_workload(workload, *, data_dir: str | Path | None = None, epochs: int | None = None, seed: int = 0,
