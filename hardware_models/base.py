@@ -23,13 +23,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from spikebench.core import EventCounts
 
 from .conv import ConvGeometry, PoolSpec, pool_len
 from .conv import geometry as _conv_geometry
 from .params import ChipSheet
+
+if TYPE_CHECKING:  # numeric.py imports this module
+    from .numeric import Deployed
 
 DEFAULT_WEIGHT_BITS = 8
 
@@ -425,6 +428,10 @@ class ChipModel(Protocol):
     def estimate(self, profile: NetworkProfile, counts: EventCounts, *, real_time: bool = False,
                  constants: Mapping[str, float] | None = None,
                  deployment: Deployment | None = None) -> Estimate: ...
+
+    def deploy(self, network) -> Deployed:
+        """The network as this chip holds it (its numeric format; see ``numeric.py``)."""
+        ...
 
 
 QUANTITIES = ("energy_dynamic_j", "energy_static_j", "energy_j", "latency_s")
