@@ -24,6 +24,7 @@ import math
 
 import numpy as np
 
+from spikebench.core.errors import InvalidNetworkError
 from spikebench.core.fixed_point import DECAY_UNITY, IntegerNeurons
 from spikebench.core.network import Layer, Network
 
@@ -290,6 +291,12 @@ def _cuba_layer(layer: Layer, chip: str, arithmetic: str):
                 bias=b.astype(np.float32) if np.any(b != 0) else None,
                 beta=layer.beta, alpha=layer.alpha, threshold=layer.threshold, reset=layer.reset,
                 weight_bits=8, integer=neurons, name=name)
+    folded = _folded_conv(layer, out, mw)
+    if folded is not None:
+        out = folded
+        notes.append(f"{name}: the synapse map is a convolution again: the {layer.pool.kind} pooling folded into a "
+                     f"{'x'.join(map(str, folded.weight.shape[2:]))} kernel of stride "
+                     f"{'x'.join(map(str, folded.stride))} (the same synapses and mantissas, stored as a kernel)")
     notes.append(rounding_note(f"weights of {name}", qw, f"8-bit mantissa, exponent {qw.exp} "
                                f"({STORED[qw.sign]}, weight_exp {x_w})"))
     if qr is not None:
@@ -319,6 +326,46 @@ def _cuba_layer(layer: Layer, chip: str, arithmetic: str):
         notes.append(f"{name}: {sets} distinct (du, dv, vth) sets: Lava's LIF process takes one du, dv and vth per "
                      "population [@lavanc010, lava/proc/lif/process.py], so a Lava run needs one LIF process per set")
     return out, notes, ""
+
+
+def _folded_conv(layer: Layer, dense: Layer, mult: int) -> Layer | None:
+    """``dense`` (a conv layer with sum/avg pooling, deployed as its effective synapse map) as an integer
+    convolution with the pooling folded into the kernel, or None.
+
+    With stride 1, no dilation and non-overlapping pooling windows (kernel = stride ``s``), pooled output
+    ``(Y, X)`` sums the conv outputs at ``(sY + dy, sX + dx)``, so its synapses are a convolution of stride
+    ``s`` with the ``(kh + s_h - 1) x (kw + s_w - 1)`` kernel ``K'[a, b] = w * sum K[a - dy, b - dx]``
+    (``w`` = 1/window for avg). The folded kernel is quantised like the map and kept only when its
+    expansion equals the deployed map exactly; then the kernel runs as a convolution (channel-last vector
+    adds) and the chip's conv compression applies, with no synapse changed.
+    """
+    if not layer.conv or layer.pool is None or layer.pool.kind not in ("sum", "avg") or layer.pool_in is not None:
+        return None
+    if tuple(layer.stride) != (1, 1) or tuple(layer.dilation) != (1, 1) or layer.pool.kernel != layer.pool.stride:
+        return None
+    K = np.asarray(layer.weight, np.float64)
+    ph, pw = layer.pool.kernel
+    co, ci, kh, kw = K.shape
+    F = np.zeros((co, ci, kh + ph - 1, kw + pw - 1))
+    for dy in range(ph):
+        for dx in range(pw):
+            F[:, :, dy:dy + kh, dx:dx + kw] += K
+    if layer.pool.kind == "avg":
+        F /= ph * pw
+    q, m = loihi_weights(F.reshape(co, -1))
+    if m != mult:
+        return None
+    try:
+        cand = Layer(weight=(m * q.k).reshape(F.shape).astype(np.float32), bias=None, in_shape=layer.in_shape,
+                     stride=(ph, pw), padding=layer.padding, groups=layer.groups, beta=layer.beta, alpha=layer.alpha,
+                     threshold=layer.threshold, reset=layer.reset, weight_bits=8, integer=dense.integer,
+                     name=layer.name)
+    except InvalidNetworkError:
+        return None
+    if cand.out_shape != tuple(layer.out_shape) or not np.array_equal(effective_matrix(cand),
+                                                                       np.asarray(dense.weight, np.float64)):
+        return None
+    return cand
 
 
 def deploy_cuba(network: Network, *, chip: str, title: str, arithmetic: str) -> Deployed:

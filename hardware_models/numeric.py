@@ -13,8 +13,9 @@ Two representations come out:
 * **integer layers** (Loihi, Loihi 2, TrueNorth): every layer carries an
   :class:`~spikebench.core.fixed_point.IntegerNeurons` record and integer weight mantissas (the
   arithmetic of Lava's bit-accurate CUBA model, see :mod:`spikebench.core.fixed_point`). Conv and
-  pooled layers become a dense layer of their effective synapse map (sum/avg pooling folded into
-  the weights) with a flat ``in_shape``;
+  pooled layers are quantised as their effective synapse map (sum/avg pooling folded into the
+  weights) and held as a convolution with the pooling folded into a larger strided kernel where that
+  is exactly the same map (``loihi._folded_conv``), else as a dense layer with a flat ``in_shape``;
 * **float layers with quantised weights** (Akida, SpiNNaker 2, CPU/GPU): the weights hold the
   chip's integers (exact in float32, so every float32 sum is exact in any order) and the threshold
   and biases are expressed in units of the weight step, as the chip compares an integer-weighted

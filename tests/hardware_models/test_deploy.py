@@ -191,7 +191,30 @@ def test_loihi2_meets_lavas_constraints(shipped):
         d = deploy("loihi2", net)
         assert d.feasible, d.why
         lava_ok(d.network)
-        assert all(lay.in_shape == (lay.n_in,) and not lay.conv for lay in d.network.layers)
+        # dense maps, or convolutions with the pooling folded into the kernel: never a pooled layer
+        assert all(lay.pool is None and lay.pool_in is None and (lay.conv or lay.in_shape == (lay.n_in,))
+                   for lay in d.network.layers)
+
+
+@pytest.mark.parametrize("kind", ["avg", "sum"])
+def test_loihi2_folded_conv_is_the_same_synapse_map(kind):
+    """A conv + pooling layer deploys as a convolution with the pooling folded into its kernel; its synapses
+    and spikes equal those of the same deployment held as a dense effective map."""
+    import spikebench as sb
+    from spikebench.hardware_models.numeric import effective_matrix
+
+    d = deploy("loihi2", conv_net(kind)).network
+    assert d.layers[0].conv and d.layers[0].pool is None
+    flat = Network(layers=tuple(
+        Layer(weight=effective_matrix(lay).astype(np.float32), integer=lay.integer, name=lay.name)
+        for lay in d.layers))
+    spikes = sb.random_spikes(3, 12, d.n_in, 0.3, seed=4)
+    a = sb.simulate(d, spikes, record=True)
+    b = sb.simulate(flat, spikes, record=True)
+    for x, y in zip(a.layer_spikes, b.layer_spikes):
+        np.testing.assert_array_equal(x, y)
+    assert sum(x.sum() for x in a.layer_spikes) > 0
+    assert a.counts.synaptic_events == b.counts.synaptic_events
 
 
 def test_loihi_shares_loihi2s_format():
