@@ -294,6 +294,8 @@ def _cuba_layer(layer: Layer, chip: str, arithmetic: str):
     folded = _folded_conv(layer, out, mw)
     if folded is not None:
         out = folded
+        notes = [n.replace("deployed as its effective dense synapse map", "quantised as its effective synapse map")
+                 for n in notes]
         notes.append(f"{name}: the synapse map is a convolution again: the {layer.pool.kind} pooling folded into a "
                      f"{'x'.join(map(str, folded.weight.shape[2:]))} kernel of stride "
                      f"{'x'.join(map(str, folded.stride))} (the same synapses and mantissas, stored as a kernel)")
