@@ -19,7 +19,7 @@ FIND_PY310  = $(if $(SPIKEBENCH_LAVA_PYTHON),$(SPIKEBENCH_LAVA_PYTHON),$(shell \
 		"$$p" $(IS_PY310) >/dev/null 2>&1 && { command -v "$$p"; break; }; done))
 LAVA_PYTHON = $(eval LAVA_PYTHON := $(FIND_PY310))$(LAVA_PYTHON)
 
-.PHONY: setup test demo bench lint clean lava-env lava-env-if-possible
+.PHONY: setup test demo bench lint clean lava-env lava-env-if-possible asv asv-publish
 
 setup: $(STAMP) lava-env-if-possible
 
@@ -57,8 +57,24 @@ demo: setup
 bench: setup
 	$(PY) -m spikebench.bench
 
+# asv (benchmarks/, asv.conf.json): the suite over the last ASV_COMMITS commits of main, each installed in
+# asv's own environment under .asv/ (torch pinned to the CPU build there too); commits already measured on
+# this machine are skipped. The Lava benchmark uses this checkout's .venv-lava when it exists.
+ASV         := $(VENV)/bin/asv
+ASV_COMMITS ?= 5
+ASV_RANGE   ?= main~$(ASV_COMMITS)..main
+ASV_LAVA     = $(if $(wildcard $(LAVA_STAMP)),SPIKEBENCH_LAVA_ENV=$(CURDIR)/$(LAVA_VENV))
+
+asv: setup
+	@$(ASV) machine --yes >/dev/null
+	$(ASV_LAVA) $(ASV) run --skip-existing-commits --show-stderr $(ASV_RANGE)
+
+asv-publish: setup
+	$(ASV) publish
+	@echo "dashboard: .asv/html/index.html (serve it with: $(ASV) preview)"
+
 lint: setup
 	$(VENV)/bin/ruff check suite workloads hardware_models tests benchmarks
 
 clean:
-	rm -rf $(VENV) $(LAVA_VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(LAVA_VENV) build *.egg-info .pytest_cache .asv
