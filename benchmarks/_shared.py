@@ -14,7 +14,8 @@ import os
 # from the offline test data (`spikebench run`: input_spikes_per_inference / (n_in x T)):
 # N-MNIST 4484 / (2312 x 300), SHD 3101 / (700 x 140), ECG 1 % (a level-crossing encoder's rate).
 CASES = {
-    # name: (shipped network, timesteps, input density)
+    # name: (shipped network, or None for the README's random 2312-500-10 network, timesteps, input density)
+    "readme-2312-500": (None, 300, 0.005),
     "nmnist-dense": ("nmnist", 300, 0.0065),
     "shd-recurrent": ("shd", 140, 0.032),
     "nmnist-conv": ("nmnist-csnn", 10, 0.05),
@@ -51,7 +52,10 @@ def case(name: str, batch: int, seed: int = 1):
     import spikebench as sb
 
     shipped, timesteps, density = CASES[name]
-    net = shipped_network(shipped)
+    if shipped is None:  # the README's example and `make bench`'s network (first-layer weight mean as there)
+        net = sb.Network.random(sizes=[2312, 500, 10], seed=0, weight_mean=[0.01, 0.0])
+    else:
+        net = shipped_network(shipped)
     n_in = net.layers[0].n_in
     return net, sb.random_spikes(batch, timesteps, n_in, density, seed=seed)
 

@@ -14,19 +14,20 @@ class Estimate:
     param_names = ["chip"]
     version = "1"
 
-    def setup(self, chip):
+    def setup_cache(self):
         import spikebench as sb
 
+        net, spikes = case("nmnist-dense", 8)
+        return sb.simulate(net, spikes, backend="sparse-cpu").counts
+
+    def setup(self, counts, chip):
         chips = need("spikebench.hardware_models", "CHIPS")
         profile_cls = need("spikebench.hardware_models", "NetworkProfile")
         if chip not in chips:
             raise NotImplementedError(f"no chip model {chip} in this commit")
-        net, spikes = case("nmnist-dense", 8)
-        self.counts = sb.simulate(net, spikes, backend="sparse-cpu").counts
-        self.profile = profile_cls.from_counts(self.counts)
-        self.model = chips[chip]
+        self.counts, self.profile, self.model = counts, profile_cls.from_counts(counts), chips[chip]
 
-    def time_estimate(self, chip):
+    def time_estimate(self, counts, chip):
         self.model.estimate(self.profile, self.counts)
 
 

@@ -8,9 +8,10 @@ from ._shared import CASE_NAMES, case, cuda_or_skip, need
 class Kernel:
     """The event-driven reference kernel (a prepared network's ``run``), one thread, JIT excluded.
 
-    Cases: the shipped N-MNIST dense network (2312-500-10, T = 300), the shipped recurrent SHD
-    network (700-128r-20, T = 140) and the shipped N-MNIST CSNN (conv + pool, T = 10), on seeded
-    Bernoulli input at each workload's input activity; batch 1 and 16.
+    Cases: the README's random 2312-500-10 network (T = 300, 0.5 % input, as ``make bench``), the
+    shipped N-MNIST dense network (2312-128-10, T = 300), the shipped recurrent SHD network
+    (700-128r-20, T = 140) and the shipped N-MNIST CSNN (two conv + avg-pool layers, then dense;
+    T = 10), on seeded Bernoulli input at each workload's input activity; batch 1 and 16.
     """
 
     params = (CASE_NAMES, [1, 16])

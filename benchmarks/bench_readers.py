@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -39,56 +37,55 @@ class NmnistDecode:
 
 class ShdRead:
     """An SHD split file (HDF5, ragged spike times and units) read and validated: 200 seeded synthetic
-    utterances written with ``write_shd``; ``read_shd`` as users call it (in an isolating subprocess)."""
+    utterances written once per commit with ``write_shd``; ``read_shd`` as users call it (in an isolating
+    subprocess) and in-process."""
 
     version = "1"
     timeout = 120
 
-    def setup(self):
+    def setup_cache(self):
         generate_split = need("spikebench.workloads.synth_shd", "generate_split")
         write_shd = need("spikebench.workloads.shd_format", "write_shd")
+        path = Path("shd_test.h5").resolve()  # asv keeps setup_cache's working folder for the benchmarks
+        write_shd(path, generate_split("test", 200, seed=0))
+        return str(path)
+
+    def setup(self, path):
         self.read_shd = need("spikebench.workloads.shd_format", "read_shd")
-        self.tmp = Path(tempfile.mkdtemp(prefix="asv-shd-"))
-        self.path = self.tmp / "shd_test.h5"
-        write_shd(self.path, generate_split("test", 200, seed=0))
 
-    def teardown(self):
-        shutil.rmtree(self.tmp, ignore_errors=True)
+    def time_read(self, path):
+        self.read_shd(path)
 
-    def time_read(self):
-        self.read_shd(self.path)
-
-    def time_read_in_process(self):
-        self.read_shd(self.path, isolate=False)
+    def time_read_in_process(self, path):
+        self.read_shd(path, isolate=False)
 
 
 class EcgRead:
     """A 30-minute two-lead WFDB record (format 212 at 360 Hz, the MIT-BIH layout) and its beat
-    annotations, read and checksum-verified: one seeded synthetic record written by ``generate_ecg``."""
+    annotations, read and checksum-verified: one seeded synthetic record written once per commit by
+    ``generate_ecg``."""
 
     version = "1"
     timeout = 120
 
-    def setup(self):
+    def setup_cache(self):
         generate_ecg = need("spikebench.workloads.synth_ecg", "generate_ecg")
-        self.read_record = need("spikebench.workloads.wfdb_format", "read_record")
-        self.read_annotations = need("spikebench.workloads.wfdb_annotations", "read_annotations")
-        self.tmp = Path(tempfile.mkdtemp(prefix="asv-ecg-"))
-        generate_ecg(self.tmp / "ecg", n_records=1, duration_s=1800.0, seed=0, test_fraction=0.0)
-        heads = sorted((self.tmp / "ecg").rglob("*.hea"))
+        out = Path("ecg").resolve()
+        generate_ecg(out, n_records=1, duration_s=1800.0, seed=0, test_fraction=0.0)
+        heads = sorted(out.rglob("*.hea"))
         if not heads:
             raise NotImplementedError("generate_ecg wrote no record in this commit")
-        self.record = heads[0].with_suffix("")
-        self.atr = heads[0].with_suffix(".atr")
+        return str(heads[0].with_suffix(""))
 
-    def teardown(self):
-        shutil.rmtree(self.tmp, ignore_errors=True)
+    def setup(self, record):
+        self.read_record = need("spikebench.workloads.wfdb_format", "read_record")
+        self.read_annotations = need("spikebench.workloads.wfdb_annotations", "read_annotations")
 
-    def time_read_record(self):
-        self.read_record(self.record)
+    def time_read_record(self, record):
+        self.read_record(record)
 
-    def peakmem_read_record(self):
-        self.read_record(self.record)
+    def peakmem_read_record(self, record):
+        self.read_record(record)
 
-    def time_read_annotations(self):
-        self.read_annotations(self.atr)
+    def time_read_annotations(self, record):
+        self.read_annotations(record + ".atr")
