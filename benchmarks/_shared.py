@@ -10,6 +10,10 @@ from __future__ import annotations
 import importlib
 import os
 
+# Imported here, once: asv's forkserver imports the suite before forking one process per benchmark, so
+# every benchmark starts with spikebench (and numpy, numba) already loaded instead of importing it again.
+import spikebench  # noqa: F401
+
 # Input activity of each shipped network's workload (input spikes per input unit and timestep),
 # from the offline test data (`spikebench run`: input_spikes_per_inference / (n_in x T)):
 # N-MNIST 4484 / (2312 x 300), SHD 3101 / (700 x 140), ECG 1 % (a level-crossing encoder's rate).

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# torch is a dependency of spikebench; imported at module level so that asv's forkserver holds it once
+import torch  # noqa: F401
+
 from ._shared import CASE_NAMES, case, cuda_or_skip, need
 
 
@@ -63,11 +66,9 @@ class SnnTorchCPU:
     def setup(self, network, batch):
         import spikebench as sb
 
-        need("snntorch")
-        import torch
-
         if self.device == "cuda":
             cuda_or_skip()
+        need("snntorch")
         torch.set_num_threads(1)
         self.sb = sb
         self.net, self.spikes = case(network, batch)

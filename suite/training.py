@@ -257,50 +257,19 @@ def cpu_vendor() -> str:
     return platform.processor() or "unknown"
 
 
-def train_workload(workload, *, data_dir: str | Path | None = None, epochs: int | None = None, seed: int = 0,
-                   out_dir: str | Path | None = None, limit: int | None = None, test_limit: int | None = None,
-                   data_seed: int = 0, require_real: bool = False, log=print, config: TrainConfig | None = None,
-                   diagnose: bool = False, variant: str | None = None) -> dict:
-    """Train, quantise, evaluate and save ``workload``'s reference network; returns the metadata.
-
-    ``seed`` drives initialisation and data order; ``data_seed`` picks the offline data set (and
-    the ``limit`` subsets), 0 being the default data the shipped networks were trained on.
-    ``limit``/``test_limit`` cap the train/held-out samples (quick runs); ``epochs`` overrides the
-    workload's default; ``config`` replaces its :class:`TrainConfig`; ``diagnose`` also logs the
-    unquantised network's metric. Files: ``<out_dir>/<workload.name>.nir`` and ``.json`` (default
-    ``out_dir``: the current folder); a ``variant`` (a second network the workload ships, e.g.
-    N-MNIST's ``csnn``) is trained from its own recipe and saved as ``<workload.name>-<variant>.nir``.
-    A recipe with its own binning (``timestep_s``/``timesteps``) is trained and evaluated on data
-    binned that way, and the binning is stored in the NIR file's metadata.
+def fit(x: SpikeTrain, y: np.ndarray, cfg: TrainConfig, *, in_shape: tuple, seed: int, n_epochs: int, log=print):
+    """The training loop alone: ``n_epochs`` of Adam on ``(x, y)`` from ``seed``; returns
+    ``(modules, history, torch threads)``. Deterministic: the same seed, data, epochs and CPU kind give the
+    same weights bit for bit, and the first epoch of a longer run is the same as a one-epoch run (the
+    cosine schedule only lowers the rate after each epoch), which is what the quick reproduction test uses.
     """
     import torch
-
-    cfg: TrainConfig = workload.train_config(variant) if config is None else config
-    stem = workload.name if variant is None else f"{workload.name}-{variant}"
-    if cfg.timestep_s is not None or cfg.timesteps is not None:
-        workload = type(workload)(network_path=workload.network_path, data_params=workload.data_params,
-                                  with_baseline=workload.with_baseline, timestep_s=cfg.timestep_s,
-                                  timesteps=cfg.timesteps)
-    n_epochs = cfg.epochs if epochs is None else int(epochs)
-    if n_epochs < 1:
-        raise TrainingError(f"epochs must be >= 1, got {epochs}")
-    out = Path(out_dir) if out_dir is not None else Path(".")
-    if out.exists() and not out.is_dir():
-        raise TrainingError(f"{out}: exists and is not a folder")
-    t_start = time.perf_counter()
-    train = workload.load("train", data_dir=data_dir, require_real=require_real, limit=limit, seed=data_seed)
-    test = workload.load("test", data_dir=data_dir, require_real=require_real, limit=test_limit, seed=data_seed)
-    x = train.spikes
-    y = np.asarray(train.labels, dtype=np.int64)
-    log(f"{workload.name}: {x.samples} train / {test.spikes.samples} held-out samples "
-        f"({train.provenance}); {x.timesteps} steps of {x.timestep_s * 1e3:g} ms, {x.n} channels")
 
     threads = _torch_threads()
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
     rng = np.random.Generator(np.random.PCG64(seed))
-    in_shape = tuple(getattr(workload, "input_shape", (x.n,)))
     shapes = _conv_shapes(in_shape, cfg)
     mods = _build(in_shape, cfg)
     opt = torch.optim.Adam(mods.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -337,6 +306,48 @@ def train_workload(workload, *, data_dir: str | Path | None = None, epochs: int 
                         "seconds": time.perf_counter() - t0})
         log(f"  epoch {epoch + 1}/{n_epochs}: loss {tot / seen:.4f}, train accuracy {correct / seen:.3f} "
             f"({time.perf_counter() - t0:.1f} s)")
+    return mods, history, threads
+
+
+def train_workload(workload, *, data_dir: str | Path | None = None, epochs: int | None = None, seed: int = 0,
+                   out_dir: str | Path | None = None, limit: int | None = None, test_limit: int | None = None,
+                   data_seed: int = 0, require_real: bool = False, log=print, config: TrainConfig | None = None,
+                   diagnose: bool = False, variant: str | None = None) -> dict:
+    """Train, quantise, evaluate and save ``workload``'s reference network; returns the metadata.
+
+    ``seed`` drives initialisation and data order; ``data_seed`` picks the offline data set (and
+    the ``limit`` subsets), 0 being the default data the shipped networks were trained on.
+    ``limit``/``test_limit`` cap the train/held-out samples (quick runs); ``epochs`` overrides the
+    workload's default; ``config`` replaces its :class:`TrainConfig`; ``diagnose`` also logs the
+    unquantised network's metric. Files: ``<out_dir>/<workload.name>.nir`` and ``.json`` (default
+    ``out_dir``: the current folder); a ``variant`` (a second network the workload ships, e.g.
+    N-MNIST's ``csnn``) is trained from its own recipe and saved as ``<workload.name>-<variant>.nir``.
+    A recipe with its own binning (``timestep_s``/``timesteps``) is trained and evaluated on data
+    binned that way, and the binning is stored in the NIR file's metadata.
+    """
+    cfg: TrainConfig = workload.train_config(variant) if config is None else config
+    stem = workload.name if variant is None else f"{workload.name}-{variant}"
+    if cfg.timestep_s is not None or cfg.timesteps is not None:
+        workload = type(workload)(network_path=workload.network_path, data_params=workload.data_params,
+                                  with_baseline=workload.with_baseline, timestep_s=cfg.timestep_s,
+                                  timesteps=cfg.timesteps)
+    n_epochs = cfg.epochs if epochs is None else int(epochs)
+    if n_epochs < 1:
+        raise TrainingError(f"epochs must be >= 1, got {epochs}")
+    out = Path(out_dir) if out_dir is not None else Path(".")
+    if out.exists() and not out.is_dir():
+        raise TrainingError(f"{out}: exists and is not a folder")
+    t_start = time.perf_counter()
+    train = workload.load("train", data_dir=data_dir, require_real=require_real, limit=limit, seed=data_seed)
+    test = workload.load("test", data_dir=data_dir, require_real=require_real, limit=test_limit, seed=data_seed)
+    x = train.spikes
+    y = np.asarray(train.labels, dtype=np.int64)
+    log(f"{workload.name}: {x.samples} train / {test.spikes.samples} held-out samples "
+        f"({train.provenance}); {x.timesteps} steps of {x.timestep_s * 1e3:g} ms, {x.n} channels")
+
+    in_shape = tuple(getattr(workload, "input_shape", (x.n,)))
+    mods, history, threads = fit(x, y, cfg, in_shape=in_shape, seed=seed, n_epochs=n_epochs, log=log)
+    B = cfg.batch_size
     train_s = time.perf_counter() - t_start
 
     net, quant = to_network(mods, cfg, name=f"{workload.name}-reference" if variant is None else stem,
@@ -394,5 +405,5 @@ def _portable(text: str) -> str:
     return text.replace(str(cache_root()), "<cache>").replace(str(Path.home()), "~")
 
 
-__all__ = ["METADATA_SCHEMA", "TrainingError", "LayerSpec", "TrainConfig", "to_network", "evaluate_network",
+__all__ = ["METADATA_SCHEMA", "TrainingError", "LayerSpec", "TrainConfig", "fit", "to_network", "evaluate_network",
            "train_workload"]
