@@ -47,7 +47,7 @@ def _value(rows: dict, network: str, chip: str, metric: str) -> float:
     try:
         return rows[(network, chip, metric)]
     except KeyError:
-        raise NotImplementedError(f"no {metric} row for {network} {chip or '(float)'} in this commit") from None
+        raise NotImplementedError(f"no {metric} row for {network} on {chip or 'the float network'}: the chip cannot hold it, or this commit predates the row") from None
 
 
 class _Shipped:
