@@ -71,6 +71,8 @@ ASV_RANGE   ?= main~$(ASV_COMMITS)..main
 ASV_LAVA     = $(if $(wildcard $(LAVA_STAMP)),SPIKEBENCH_LAVA_ENV=$(CURDIR)/$(LAVA_VENV))
 
 asv: setup
+	@git rev-list --quiet "$(ASV_RANGE)" -- 2>/dev/null || { echo "make asv: $(ASV_RANGE) is not a commit range \
+	of this clone (main has $$(git rev-list --count main 2>/dev/null || echo no) commits); set ASV_COMMITS=N or ASV_RANGE=A..B"; exit 2; }
 	@$(ASV) machine --yes >/dev/null
 	$(ASV_LAVA) $(ASV) run --skip-existing-commits --show-stderr $(ASV_RANGE)
 
