@@ -38,8 +38,7 @@ from .numeric import (
     FORMATS,
     Deployed,
     check_source,
-    deployed_metadata,
-    deployed_name,
+    held,
     layer_profile,
     rounding_note,
     scaled_mantissas,
@@ -247,10 +246,7 @@ def deploy(network: Network) -> Deployed:
     notes.append("activations: 1-bit spikes in and out of every layer [@brainchipmetatf, Akida 1.0 hardware "
                  "constraints]; assumed: the input spikes enter through a 1-bit input layer (an InputConvolutional "
                  "takes 8-bit images of 1 or 3 channels)")
-    net = Network(layers=tuple(layers), name=deployed_name(network, "akida"),
-                  metadata=deployed_metadata(network, "akida", arithmetic))
-    return Deployed(chip="akida", network=net, source=network, feasible=True, notes=tuple(notes),
-                    arithmetic=arithmetic, changes_dynamics=bool(stateful))
+    return held("akida", network, layers, notes, arithmetic=arithmetic, changes_dynamics=bool(stateful))
 
 
 class Akida(ChipShell):

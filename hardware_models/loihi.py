@@ -43,10 +43,9 @@ from .numeric import (
     conv_fold_note,
     decay12,
     delay_note,
-    deployed_metadata,
-    deployed_name,
     effective_matrix,
     fmt,
+    held,
     loihi_bias,
     pow2_mantissas,
     rounding_note,
@@ -403,10 +402,7 @@ def deploy_cuba(network: Network, *, chip: str, title: str, arithmetic: str) -> 
         notes.append(f"reset: zero as in the float network, applied in the spiking step ({title}, Lava's LIF) "
                      "rather than the next (snnTorch)")
     notes.append(delay_note(title, len(layers), "Lava's Dense sends the previous step's sums"))
-    net = Network(layers=tuple(layers), name=deployed_name(network, chip),
-                  metadata=deployed_metadata(network, chip, arithmetic))
-    return Deployed(chip=chip, network=net, source=network, feasible=True, notes=tuple(notes),
-                    arithmetic=arithmetic, changes_dynamics=True)
+    return held(chip, network, layers, notes, arithmetic=arithmetic, changes_dynamics=True)
 
 
 def deploy(network: Network) -> Deployed:

@@ -162,13 +162,13 @@ def check_source(network: Network, chip: str) -> None:
                                   "deploy the float network it came from")
 
 
-def deployed_name(network: Network, chip: str) -> str:
-    return f"{network.name}@{chip}"
-
-
-def deployed_metadata(network: Network, chip: str, arithmetic: str) -> dict:
-    """The source's metadata (its binning among it) plus where the deployment came from."""
-    return {**network.metadata, "deployed": chip, "arithmetic": arithmetic, "source_hash": network.content_hash()}
+def held(chip: str, network: Network, layers, notes, *, arithmetic: str, changes_dynamics: bool) -> Deployed:
+    """The feasible :class:`Deployed` record of ``network`` held by ``chip`` as ``layers``: named
+    ``<source>@<chip>``, with the source's metadata (its binning among it) plus where it came from."""
+    meta = {**network.metadata, "deployed": chip, "arithmetic": arithmetic, "source_hash": network.content_hash()}
+    net = Network(layers=tuple(layers), name=f"{network.name}@{chip}", metadata=meta)
+    return Deployed(chip=chip, network=net, source=network, feasible=True, notes=tuple(notes),
+                    arithmetic=arithmetic, changes_dynamics=changes_dynamics)
 
 
 # ---- layer facts shared by the chips ----------------------------------------------------------------

@@ -30,8 +30,7 @@ from .numeric import (
     FORMATS,
     Deployed,
     check_source,
-    deployed_metadata,
-    deployed_name,
+    held,
     pow2_mantissas,
     rounding_note,
     span,
@@ -158,10 +157,7 @@ def deploy(network: Network) -> Deployed:
     notes.append("timing: a projection delivers a spike one tick later on the chip (py-spinnaker2's lif model: "
                  "hardware delay = delay + 1; not verified for the delay-free models); the float model passes spikes "
                  "on within the step")
-    net = Network(layers=tuple(layers), name=deployed_name(network, "spinnaker2"),
-                  metadata=deployed_metadata(network, "spinnaker2", arithmetic))
-    return Deployed(chip="spinnaker2", network=net, source=network, feasible=True, notes=tuple(notes),
-                    arithmetic=arithmetic, changes_dynamics=False)
+    return held("spinnaker2", network, layers, notes, arithmetic=arithmetic, changes_dynamics=False)
 
 
 class SpiNNaker2(ChipShell):

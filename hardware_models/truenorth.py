@@ -38,10 +38,9 @@ from .numeric import (
     check_source,
     conv_fold_note,
     delay_note,
-    deployed_metadata,
-    deployed_name,
     effective_matrix,
     fmt,
+    held,
     span,
     ternary_rows,
     total_bias,
@@ -354,10 +353,7 @@ def deploy(network: Network) -> Deployed:
     notes.append("membrane: 20-bit signed [@merolla2014, SM S8]; TrueNorth's negative threshold (a floor on V) is not "
                  "modelled: the potential saturates at +-(2^19 - 1) here")
     notes.append(delay_note("TrueNorth", len(layers), "axonal delays of 1-15 ticks, [@merolla2014, SM S1]"))
-    net = Network(layers=tuple(layers), name=deployed_name(network, "truenorth"),
-                  metadata=deployed_metadata(network, "truenorth", arithmetic))
-    return Deployed(chip="truenorth", network=net, source=network, feasible=True, notes=tuple(notes),
-                    arithmetic=arithmetic, changes_dynamics=True)
+    return held("truenorth", network, layers, notes, arithmetic=arithmetic, changes_dynamics=True)
 
 
 class TrueNorth(ChipShell):
