@@ -9,7 +9,7 @@ output spikes with its task metric. It imports only ``spikebench.core``.
 from (:meth:`~WorkloadBase.source`: data directory, else the offline generator's cached data;
 provenance; ``require_real``), binning the chosen samples into a :class:`WorkloadData`
 (:meth:`~WorkloadBase.load`), the shipped reference network, and the logistic-regression
-baseline fitted once per train split and cached. A workload supplies only what differs: its
+baseline fitted once per train split and cached by the train data's content hash. A workload supplies only what differs: its
 sub-folder and "where to put the files" text, its provenance check (``detect``), its generator
 (``generator_module``, ``_generate``), its reader (``_read``) and its task metrics (``_task_metrics``,
 ``_baseline_metric``, ``evaluate``).
@@ -107,16 +107,27 @@ class BinningError(SpikebenchError):
 # ---- notes, shipped networks, cached baselines ---------------------------------------------------
 
 
-def provenance_note(provenance: str, extra: str = "") -> str:
-    """The note every Metric carries: the data provenance first, the synthetic warning when it applies."""
+def provenance_note(provenance: str, extra: str = "", *, verified: bool | None = None) -> str:
+    """The note every Metric carries: the data provenance first, the synthetic warning when it applies,
+    then whether the data's content was checked against checksums (``verified``; None: not known)."""
     parts = [f"data: {provenance}"]
     if provenance == "synthetic":
         parts.append(SYNTHETIC_NOTE)
     elif provenance == "real-sample":
         parts.append("real data, but a subset: not comparable to published full-dataset numbers")
+    if verified is True:
+        parts.append("data verified against checksums" if provenance != "synthetic"
+                     else "data verified against its generator's sha256 manifest")
+    elif verified is False:
+        parts.append("data NOT verified against published checksums (see the data source line)")
     if extra:
         parts.append(extra)
     return "; ".join(parts)
+
+
+def data_note(data: WorkloadData, extra: str = "") -> str:
+    """:func:`provenance_note` of ``data``, with its verification tag (``data.extra["verified"]``)."""
+    return provenance_note(data.provenance, extra, verified=data.extra.get("verified"))
 
 
 def shipped_paths(workload: str) -> tuple[Path, Path]:
@@ -336,7 +347,7 @@ class WorkloadBase:
         return WorkloadData(
             spikes=spikes, labels=np.asarray(raw.labels).astype(np.int64), provenance=src.provenance,
             source=f"{src.provenance}: {src.description} at {raw.where} ({split}, {n} of {raw.total}{raw.unit})",
-            extra={**raw.extra, "split": split, "origin": {"data_dir": None if data_dir is None else str(data_dir),
+            extra={**raw.extra, "split": split, "verified": bool(src.details.get("verified", False)), "origin": {"data_dir": None if data_dir is None else str(data_dir),
                                                            "seed": int(seed), "source_path": str(src.path)}})
 
     def _synthetic(self, split: str, seed: int) -> D.DataSource:
@@ -391,13 +402,25 @@ class WorkloadBase:
         return (self.timesteps, self.timestep_s)
 
     def baseline(self, data: WorkloadData) -> LinearBaseline:
-        """The baseline fitted on the full train split of ``data``'s source (cached)."""
+        """The baseline fitted on the full train split of ``data``'s source (cached).
+
+        The cache is keyed by the **content** of the train data (:meth:`train_content_key`), never by its
+        path: new files behind the same ``--data-dir`` (or another folder) give another key, so a baseline
+        fitted on old data is never reused."""
         origin = data.extra.get("origin", {})
-        key = source_key(self.name, origin.get("source_path"), data.provenance, self.baseline_bins, *self._binning(),
+        content = self.train_content_key(data_dir=origin.get("data_dir"), seed=origin.get("seed", 0))
+        key = source_key(self.name, content, data.provenance, self.baseline_bins, *self._binning(),
                          sorted(self.data_params.items()))
         return cached_baseline(
             D.cache_root() / self.name / "baselines" / f"{key}.npz",
             lambda: self.fit_baseline(self.load("train", data_dir=origin.get("data_dir"), seed=origin.get("seed", 0))))
+
+    def train_content_key(self, *, data_dir=None, seed: int = 0) -> str:
+        """sha256 of the files the train split is read from: the verified manifest digest of spikebench
+        data, else the content of every file of the workload's data folder (:func:`~.data.content_digest`,
+        hashed once per process)."""
+        src = self.source("train", data_dir=data_dir, seed=seed)
+        return str(src.details.get("content_sha256") or D.content_digest(src.path))
 
     # ---- scoring ------------------------------------------------------------------------------
 
@@ -439,5 +462,5 @@ class WorkloadBase:
 
 __all__ = ["PROVENANCE_TAGS", "NETWORKS_DIR", "SYNTHETIC_NOTE", "WorkloadData", "Metric", "Workload", "RawSplit",
            "NetworkMismatchError", "BinningError",
-           "WorkloadBase", "provenance_note", "shipped_paths", "load_network",
+           "WorkloadBase", "provenance_note", "data_note", "shipped_paths", "load_network",
            "source_key", "cached_baseline"]

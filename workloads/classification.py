@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Metric, WorkloadBase, WorkloadData, provenance_note
+from .base import Metric, WorkloadBase, WorkloadData, data_note
 from .metrics import LinearBaseline, accuracy, chance_level, rate_predictions
 
 
@@ -31,16 +31,16 @@ class ClassificationWorkload(WorkloadBase):
         ch = chance_level(data.labels, n_classes=self.n_classes)
         return [
             Metric(name="accuracy", value=accuracy(pred, data.labels),
-                   note=provenance_note(data.provenance, f"rate-coded (most output spikes); {ties} tie(s) for the "
+                   note=data_note(data, f"rate-coded (most output spikes); {ties} tie(s) for the "
                                         "top count scored as wrong")),
             Metric(name="chance_accuracy", value=ch.majority,
-                   note=provenance_note(data.provenance, f"majority class; uniform 1/{ch.n_classes} = {ch.uniform:.3f}")),
+                   note=data_note(data, f"majority class; uniform 1/{ch.n_classes} = {ch.uniform:.3f}")),
         ]
 
     def _baseline_metric(self, model: LinearBaseline, data: WorkloadData) -> Metric:
         return Metric(name="baseline_accuracy", value=accuracy(model.predict(self.baseline_features(data.spikes)),
                                                                data.labels),
-                      note=provenance_note(data.provenance, "logistic regression on per-channel input spike "
+                      note=data_note(data, "logistic regression on per-channel input spike "
                                            "counts, fitted on the train split"))
 
     def evaluate(self, train_outputs: np.ndarray, test_outputs: np.ndarray, *, train: WorkloadData,

@@ -8,13 +8,18 @@ test = DS2 (100, 103, 105, 111, 113, 117, 121, 123, 200, 202, 210, 212, 213, 214
 ``train/`` and ``test/`` sub-folders uses those instead; a flat folder of other records puts the
 last quarter (sorted names) in test. Provenance (:func:`detect_mitdb`): ``real-full`` is all **48**
 records of the database (every signal's header checksum verified by the reader); other real
-records are ``real-sample``, verified when every file is a shared fixture (record 100); a header
-written by the synthetic generator says so. Default: the synthetic ECG generator
+records are ``real-sample``. ``verified`` (content checked against known sha256) holds only when
+every file is a shared fixture (record 100): PhysioNet publishes a ``SHA256SUMS.txt`` for mitdb
+1.0.0, but spikebench does not ship it, so a full copy is tagged not verified ("no published
+checksums known to spikebench beyond record 100"). A header written by the synthetic generator says so. Default: the synthetic ECG generator
 (:mod:`~spikebench.workloads.synth_ecg`), 12 records of 15 min (9 train / 3 test "patients"),
 anomaly rate 0.1 (half PVC, half PAC), 0.5 noise bursts per minute.
 
 Encoding and binning (:mod:`~spikebench.workloads.ecg_encoding`). Each record is delta-modulated (threshold 0.05 mV, hysteresis) into UP and
-DOWN events per lead: **4 input channels** (MLII up/down, second lead up/down). Every beat gives a
+DOWN events per lead: **4 input channels** (MLII up/down, second lead up/down). Leads are matched by
+the header's signal names, never by position: MLII first, then V5, V1, V2, V4, II, ...
+(:data:`~spikebench.workloads.ecg_encoding.LEAD_PREFERENCE`); a record with fewer than two known
+leads is refused in one line naming its signals. Every beat gives a
 window from 0.5 s before to 0.25 s after its R peak, binned at **5 ms: 150 steps** (several events
 of one channel in one step make one spike). The short window is deliberate: at 60-85 bpm the
 preceding normal beat lies 0.7-1.0 s back, outside the window, while the predecessor of a premature
@@ -39,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from . import data as D
-from .base import BinningError, Metric, RawSplit, WorkloadBase, WorkloadData, provenance_note
+from .base import BinningError, Metric, RawSplit, WorkloadBase, WorkloadData, data_note
 from .metrics import LinearBaseline, auprc, auroc, choose_threshold, detection_latency, f1_at
 from .train_config import LayerSpec, TrainConfig
 
@@ -72,6 +77,7 @@ def detect_mitdb(folder: Path) -> D.DataSource:
         return D.manifest_source(folder, m)
     heads = sorted(folder.glob("*.hea"))
     for h in heads[:3]:
+        D.require_regular_file(h)  # a folder or FIFO named NNN.hea: refused, never opened (a FIFO blocks)
         try:
             if "SYNTHETIC record" in h.read_text(encoding="utf-8", errors="replace")[:4096]:
                 return D.DataSource(path=folder, provenance="synthetic", description="synthetic ECG records (header says so)",
@@ -81,8 +87,15 @@ def detect_mitdb(folder: Path) -> D.DataSource:
     names = {h.stem for h in heads}
     present = sorted(names & set(MITDB_RECORDS))
     if len(present) == len(MITDB_RECORDS):
-        return D.DataSource(path=folder, provenance="real-full", description="MIT-BIH Arrhythmia, all 48 records",
-                            details={"counts": {"records": 48}, "verified": True})
+        # spikebench knows the sha256 of record 100 only (the shared fixture); PhysioNet publishes a
+        # SHA256SUMS.txt for mitdb 1.0.0, but it is not shipped here, so the full set is not verified by content
+        hits, n = D.match_fixtures([folder / n for n in MITDB_FIXTURE_SHA256 if (folder / n).is_file()],
+                                   MITDB_FIXTURE_SHA256.values())
+        return D.DataSource(path=folder, provenance="real-full",
+                            description=(f"MIT-BIH Arrhythmia, all 48 records; not verified: no published checksums "
+                                         f"known to spikebench beyond record 100 ({hits} of {len(MITDB_FIXTURE_SHA256)} "
+                                         "files match), WFDB header checksums checked on read"),
+                            details={"counts": {"records": 48}, "verified": False, "fixture_matches": hits})
     files = [folder / f"{n}.{e}" for n in sorted(names) for e in ("hea", "dat", "atr") if (folder / f"{n}.{e}").is_file()]
     return D.real_sample_source(folder, "WFDB records", files, {"records": len(names)}, MITDB_FIXTURE_SHA256.values())
 
@@ -169,7 +182,7 @@ class EcgAnomalyWorkload(WorkloadBase):
 
         folder, records = self.split_records(src.path, split)
         bs = beat_samples_from_folder(folder, records=records, pre_s=self.pre_s, post_s=self.post_s,
-                                      threshold_mv=self.threshold_mv)
+                                      threshold_mv=self.threshold_mv, leads=2)
         if bs.n_channels != self.n_channels:
             raise D.DataUnavailableError(f"{folder}: records have {bs.n_channels // 2} leads; this workload needs 2")
         return bs
@@ -214,14 +227,14 @@ class EcgAnomalyWorkload(WorkloadBase):
         thr = self.decision_threshold() if threshold is None else float(threshold)
         s = self.anomaly_scores(out)
         y = np.asarray(data.labels).astype(bool)
-        note = provenance_note(data.provenance)
+        note = data_note(data)
         m = [
             Metric(name="auroc", value=auroc(s, y), note=note),
             Metric(name="auprc", value=auprc(s, y), note=note),
             Metric(name="f1", value=f1_at(s, y, thr),
-                   note=provenance_note(data.provenance, f"threshold {thr:g} (spike-count difference) chosen on the train split")),
+                   note=data_note(data, f"threshold {thr:g} (spike-count difference) chosen on the train split")),
             Metric(name="chance_auroc", value=0.5, note=note),
-            Metric(name="chance_auprc", value=float(y.mean()), note=provenance_note(data.provenance, "anomalous fraction of beats")),
+            Metric(name="chance_auprc", value=float(y.mean()), note=data_note(data, "anomalous fraction of beats")),
         ]
         cum = np.cumsum(out[:, :, 1].astype(np.int64) - out[:, :, 0].astype(np.int64), axis=1)
         steps = (np.arange(out.shape[1]) + 1) * data.spikes.timestep_s
@@ -230,7 +243,7 @@ class EcgAnomalyWorkload(WorkloadBase):
             times = (np.asarray(data.extra["window_start_s"])[y])[:, None] + steps[None, :]
             # half a step of slack: the last step ends exactly post_s after the peak, up to rounding
             lat = detection_latency(times, cum[y], t_b, thr, window_s=data.extra["post_s"] + 0.5 * data.spikes.timestep_s)
-            lnote = provenance_note(data.provenance, f"{lat.n_detected} of {lat.n_beats} anomalous beats detected "
+            lnote = data_note(data, f"{lat.n_detected} of {lat.n_beats} anomalous beats detected "
                                                      f"by the end of the window ({data.extra['post_s']:g} s after the R peak)")
             m.append(Metric(name="detection_rate", value=lat.detection_rate, note=lnote))
             if lat.n_detected:
@@ -240,7 +253,7 @@ class EcgAnomalyWorkload(WorkloadBase):
 
     def _baseline_metric(self, model: LinearBaseline, data: WorkloadData) -> Metric:
         return Metric(name="baseline_auroc", value=auroc(model.score(self.baseline_features(data.spikes)), data.labels),
-                      note=provenance_note(data.provenance, "logistic regression on input spike counts per "
+                      note=data_note(data, "logistic regression on input spike counts per "
                                            f"channel in {BASELINE_BINS} sub-windows, fitted on the train split"))
 
     def evaluate(self, train_outputs: np.ndarray, test_outputs: np.ndarray, *, train: WorkloadData,

@@ -31,6 +31,12 @@ from .wfdb_annotations import ANNOTATION_SYMBOLS, BEAT_SYMBOLS, NORMAL_BEAT_SYMB
 from .wfdb_format import WfdbRecord, read_record, read_records_list
 
 UP, DOWN = 0, 1
+#: Leads by name, in the order the ECG workload takes them (``leads=2``: the first two a record has).
+#: MLII first: the upper signal of 45 MIT-BIH records and the lead the beat annotations were made on;
+#: then the chest leads MIT-BIH uses as its second signal (V5 mostly, V1, V2, V4; records 102 and 104
+#: have V5 as their upper signal and no MLII), then the other standard leads. Matched by the header's
+#: signal description, case-insensitively, never by position (record 114 lists V5 before MLII).
+LEAD_PREFERENCE = ("MLII", "V5", "V1", "V2", "V4", "II", "V3", "V6", "I", "III", "AVR", "AVL", "AVF")
 #: The default beat window (s before / after the R peak) and encoding step (mV): the ECG workload's.
 PRE_S, POST_S, THRESHOLD_MV = 0.5, 0.25, 0.05
 NOISE_CODE = next(code for code, sym in ANNOTATION_SYMBOLS.items() if sym == "~")
@@ -176,8 +182,26 @@ def noise_segments(ann: Annotations, n_samples: int) -> np.ndarray:
     return np.array(segs, dtype=np.int64).reshape(-1, 2)
 
 
+def choose_leads(record: WfdbRecord, n: int, *, source: object = "<record>") -> list[int]:
+    """Indices of the ``n`` signals to use, matched by lead name in :data:`LEAD_PREFERENCE` order (so
+    channel pair 0 is MLII whenever the record has it, wherever the header lists it). A record with
+    fewer than ``n`` known leads is refused in one line naming the leads it has."""
+    names = [s.description.strip() for s in record.header.signals]
+    keys = [nm.upper().replace(" ", "") for nm in names]
+    chosen: list[int] = []
+    for lead in LEAD_PREFERENCE:
+        if lead in keys and len(chosen) < n:
+            chosen.append(keys.index(lead))
+    if len(chosen) < n:
+        have = ", ".join(repr(nm) for nm in names) or "none"
+        raise file_error(source, f"needs {n} ECG lead(s) named one of {', '.join(LEAD_PREFERENCE)} (matched by name, "
+                                 f"MLII first); the record's signals are {have}")
+    return chosen
+
+
 def beat_samples(record: WfdbRecord, ann: Annotations, *, name: str = "", pre_s: float = PRE_S, post_s: float = POST_S,
-                 threshold_mv: float = THRESHOLD_MV, noise_is_anomaly: bool = True) -> BeatSamples:
+                 threshold_mv: float = THRESHOLD_MV, noise_is_anomaly: bool = True,
+                 leads: int | None = None) -> BeatSamples:
     """Turn a record and its annotations into per-beat event windows, labels and R-peak times.
 
     The whole record is delta-modulated once (per lead, in physical units, hysteresis on, step
@@ -185,6 +209,10 @@ def beat_samples(record: WfdbRecord, ann: Annotations, *, name: str = "", pre_s:
     0.5 s before and 0.25 s after the R peak ``r``, the ECG workload's window) fits inside the
     record becomes a sample; beats too close to either end are left out (they are counted by
     nothing else, so a caller comparing with the ``.atr`` sees the difference in ``len``).
+
+    ``leads``: None encodes every signal in header order; a number takes that many leads by name
+    (:func:`choose_leads`: MLII first, then :data:`LEAD_PREFERENCE`), so lead ``k`` of the output is the
+    ``k``-th preferred lead the record has, whatever its position in the header.
     """
     if not (np.isfinite(pre_s) and np.isfinite(post_s) and pre_s >= 0 and post_s > 0):
         raise InvalidSpikesError(f"window needs pre_s >= 0 and post_s > 0, got pre_s={pre_s!r}, post_s={post_s!r}")
@@ -192,7 +220,10 @@ def beat_samples(record: WfdbRecord, ann: Annotations, *, name: str = "", pre_s:
         raise InvalidSpikesError(f"threshold_mv must be positive, got {threshold_mv!r}")
     fs = record.fs_hz
     n = len(record.signals)
-    times, chans = level_crossing_events(record.physical(), threshold=threshold_mv, fs_hz=fs)
+    physical = record.physical()
+    if leads is not None:
+        physical = physical[:, choose_leads(record, int(leads), source=name or record.header.record_name)]
+    times, chans = level_crossing_events(physical, threshold=threshold_mv, fs_hz=fs)
     sym = ann.symbols
     is_beat = np.array([s in BEAT_SYMBOLS for s in sym], dtype=bool)
     bs = ann.sample[is_beat]
@@ -214,7 +245,7 @@ def beat_samples(record: WfdbRecord, ann: Annotations, *, name: str = "", pre_s:
         keep_sym.append(bsym[j])
     return BeatSamples(events=tuple(events), label=np.array(labels, dtype=bool), beat_time_s=np.array(keep_t),
                        symbol=tuple(keep_sym), noisy=np.array(noisy, dtype=bool), record=(name,) * len(labels),
-                       n_channels=2 * record.signals.shape[1], pre_s=float(pre_s), post_s=float(post_s),
+                       n_channels=2 * physical.shape[1], pre_s=float(pre_s), post_s=float(post_s),
                        threshold_mv=float(threshold_mv))
 
 
@@ -222,8 +253,10 @@ def beat_samples_from_folder(folder: str | Path, *, records: list[str] | None = 
     """:func:`beat_samples` over the records of a folder (its ``RECORDS`` list when present), concatenated."""
     folder = Path(folder)
     if records is None:
-        records = read_records_list(folder) if (folder / "RECORDS").is_file() else \
-            sorted(p.stem for p in folder.glob("*.hea"))
+        rl = folder / "RECORDS"
+        if rl.exists() and not rl.is_file():  # a folder or FIFO: refused, never opened (a FIFO would block)
+            raise file_error(rl, "is not a regular file; the RECORDS list must be a text file of record names")
+        records = read_records_list(folder) if rl.is_file() else sorted(p.stem for p in folder.glob("*.hea"))
     if not records:
         raise file_error(folder, "no records found")
     parts = [beat_samples(read_record(folder / r), read_annotations(folder / f"{r}.atr"), name=r, **kw)
@@ -242,6 +275,6 @@ def beat_samples_from_folder(folder: str | Path, *, records: list[str] | None = 
 
 
 __all__ = [
-    "UP", "DOWN", "PRE_S", "POST_S", "THRESHOLD_MV", "BeatSamples", "level_crossing_events", "in_segments",
+    "UP", "DOWN", "LEAD_PREFERENCE", "choose_leads", "PRE_S", "POST_S", "THRESHOLD_MV", "BeatSamples", "level_crossing_events", "in_segments",
     "noise_segments", "beat_samples", "beat_samples_from_folder",
 ]

@@ -8,7 +8,10 @@ pools (1,500 / 297 images; further samples are jittered re-recordings).
 
 Provenance (:func:`detect_nmnist`): ``real-full`` is exactly **60,000** train and **10,000** test
 ``.bin`` files (Orchard et al. 2015, as MNIST), extracted or members of the two zips; anything else
-real is ``real-sample``, verified when every file is the shared fixture (one real sample).
+real is ``real-sample``, verified when every file is the shared fixture (one real sample). A full
+set is verified only as the two zips with their published md5s (tonic 1.7.0; datasets.md §1.1); an
+extracted tree has no published per-file checksums and is tagged not verified. Empty ``.bin`` files
+(0 events) and folders or FIFOs named ``*.bin`` are refused.
 
 Binning. Events map to ``(p * 34 + y) * 34 + x``: **2,312 input channels**; **1 ms steps, 300
 steps** (the three saccades take ~315 ms; events after 300 ms, the tail of the third saccade, are
@@ -37,6 +40,10 @@ NMNIST_FULL_COUNTS = {"train": 60_000, "test": 10_000}
 NMNIST_FIXTURE_SHA256 = {"sample_nmnist.bin": "3c9159329633efbb6879bba1b430598b78cc06a779a55d1259ec13e203ad00ee"}
 
 
+#: md5 of the published zips (tonic ``tonic/datasets/nmnist.py``, v1.7.0; datasets.md §1.1).
+NMNIST_ZIP_MD5 = {"train": "20959b8e626244a1b502305a9e6e2031", "test": "69ca8762b2fe404d9b9bad1103e97832"}
+
+
 def detect_nmnist(folder: Path) -> D.DataSource:
     """Provenance of an N-MNIST folder (``Train``/``Test`` trees or ``train.zip``/``test.zip``)."""
     m = D.generator_manifest(folder)
@@ -62,9 +69,16 @@ def detect_nmnist(folder: Path) -> D.DataSource:
         else:
             counts[split] = 0
     if counts == NMNIST_FULL_COUNTS:
+        zips = {s: folder / f"{s}.zip" for s in ("train", "test")}
+        if not any((folder / sub).is_dir() for sub in ("Train", "Test")) and all(z.is_file() for z in zips.values()):
+            ok = all(D.cached_file_digest(z, "md5") == NMNIST_ZIP_MD5[s] for s, z in zips.items())
+            check = ("verified: both zips match the published md5" if ok
+                     else "not verified: the zips do not match the published md5")
+        else:  # extracted trees: the published checksums are of the zips only
+            ok, check = False, "not verified: no published checksums for extracted .bin files (only for the zips)"
         return D.DataSource(path=folder, provenance="real-full",
-                            description=f"N-MNIST, {counts['train']:,} train / {counts['test']:,} test files",
-                            details={"counts": counts, "verified": True})
+                            description=f"N-MNIST, {counts['train']:,} train / {counts['test']:,} test files; {check}",
+                            details={"counts": counts, "verified": ok})
     return D.real_sample_source(folder, "N-MNIST", files, counts, NMNIST_FIXTURE_SHA256.values())
 
 
@@ -138,4 +152,4 @@ class NmnistWorkload(ClassificationWorkload):
                            epochs=6, batch_size=64, lr=2e-3, init_gain=(1.0, 1.0), surrogate_slope=10.0)
 
 
-__all__ = ["NmnistWorkload", "DEFAULT_DATA", "NMNIST_FULL_COUNTS", "NMNIST_FIXTURE_SHA256", "detect_nmnist"]
+__all__ = ["NmnistWorkload", "DEFAULT_DATA", "NMNIST_FULL_COUNTS", "NMNIST_FIXTURE_SHA256", "NMNIST_ZIP_MD5", "detect_nmnist"]

@@ -152,9 +152,17 @@ def first_saccade(events: np.ndarray) -> np.ndarray:
 def read_nmnist_file(path: str | Path, *, sensor_size: tuple[int, ...] | None = None) -> np.ndarray:
     """Events of one ``.bin`` file; with ``sensor_size`` (e.g. :data:`SENSOR_SIZE`) also check x, y."""
     ev = decode_events(read_file_bytes(path), source=path)
+    _require_events(ev, path)
     if sensor_size is not None:
         check_sensor(ev, sensor_size, source=path)
     return ev
+
+
+def _require_events(ev: np.ndarray, where: object) -> None:
+    """An N-MNIST sample always holds events (a saccade over a digit); an empty file is a broken copy."""
+    if len(ev) == 0:
+        raise file_error(where, "holds no events (an empty N-MNIST sample); the file is truncated or a placeholder: "
+                                "replace it with the real recording or remove it")
 
 
 def write_nmnist_file(path: str | Path, events: np.ndarray) -> None:
@@ -204,8 +212,13 @@ def list_tree(root: str | Path, split: str) -> list[tuple[Path, int | None]]:
     folder = Path(root) / _split_folder(split)
     if not folder.is_dir():
         raise file_error(folder, f"N-MNIST {split} folder not found (expected {folder.name}/<digit>/*.bin)")
-    files = sorted(p for p in folder.rglob("*.bin") if p.is_file())
-    return [(p, _label_of(p.parent.name) if p.parent.parent == folder else None) for p in files]
+    found = sorted(folder.rglob("*.bin"))
+    odd = [p for p in found if not p.is_file()]
+    if odd:  # a folder or FIFO named like a sample: refused (skipping it would silently shrink the split)
+        kind = "a folder" if odd[0].is_dir() else "not a regular file (a FIFO or device?)"
+        more = f" (and {len(odd) - 1} more)" if len(odd) > 1 else ""
+        raise file_error(odd[0], f"is {kind} where an N-MNIST .bin file is expected{more}; remove or replace it")
+    return [(p, _label_of(p.parent.name) if p.parent.parent == folder else None) for p in found]
 
 
 def iter_tree(root: str | Path, split: str, *, sensor_size: tuple[int, ...] | None = SENSOR_SIZE,
@@ -294,6 +307,7 @@ def _sample_from_member(zf: zipfile.ZipFile, zp: Path, name: str, label: int | N
     except Exception as exc:  # zipfile/zlib/bz2/lzma raise many types on corrupt members
         raise file_error(where, f"cannot decompress member ({type(exc).__name__}: {exc})") from None
     ev = decode_events(data, source=where)
+    _require_events(ev, where)
     if sensor_size is not None:
         check_sensor(ev, sensor_size, source=where)
     return NmnistSample(events=first_saccade(ev) if saccade_only else ev, label=label, name=where)

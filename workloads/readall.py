@@ -8,6 +8,7 @@ and raise one :class:`BadFilesError` that names them all (one line, as every spi
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
@@ -40,10 +41,16 @@ def file_error(name: object, reason: str) -> FileFormatError:
 
 
 def read_file_bytes(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> bytes:
-    """All bytes of ``path``; a missing, unreadable or oversized file is a :class:`FileFormatError`."""
+    """All bytes of ``path``; a missing, unreadable or oversized file, a folder, a FIFO or a device is a
+    :class:`FileFormatError` (checked with ``stat`` before anything is opened)."""
     p = Path(path)
     try:
-        size = p.stat().st_size
+        st = p.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise file_error(p, "is a folder, expected a file")
+        if not stat.S_ISREG(st.st_mode):  # a FIFO or device: never opened (opening a FIFO blocks)
+            raise file_error(p, "is not a regular file (a FIFO or device?), expected a file")
+        size = st.st_size
         if size > max_bytes:
             raise file_error(p, f"file is {size} bytes, more than the {max_bytes} bytes this reader accepts")
         return p.read_bytes()

@@ -8,6 +8,8 @@ in test), 4,000 train and 1,000 test samples.
 Provenance (:func:`detect_shd`): ``real-full`` needs both split files, and the loaded split's md5
 is the published one or its ``len(labels)`` is a published count (train **8,156** or 8,332; test
 **2,264** or 2,088: the sources disagree, datasets.md §1.2); anything else real is ``real-sample``.
+``verified`` is true only when the split's uncompressed ``.h5`` has the published md5 (a count match
+alone makes it real-full but not verified). Labels outside the 20 classes (0..19) are refused.
 
 Binning. **700 input channels** (the cochlea model's units); **10 ms steps, 140 steps** (1.4 s,
 the longest SHD utterance; later spikes are dropped; several spikes of one channel in one step
@@ -19,6 +21,8 @@ Readout and tie rule as N-MNIST: most output spikes wins; a tie for the top coun
 from __future__ import annotations
 
 from pathlib import Path
+
+import numpy as np
 
 from . import data as D
 from .base import RawSplit
@@ -39,6 +43,8 @@ def shd_file(folder: Path, split: str) -> Path | None:
         p = folder / f"shd_{split}{ext}"
         if p.is_file():
             return p
+        if p.exists():  # a folder or FIFO under a split file's name: refused, never opened
+            D.require_regular_file(p)
     return None
 
 
@@ -52,15 +58,20 @@ def detect_shd(folder: Path, split: str, n_samples: int | None = None) -> D.Data
     if n_samples is not None:
         counts[split] = int(n_samples)
     p = files.get(split)
-    md5_ok = p is not None and p.suffix == ".h5" and D.file_digest(p, "md5") == SHD_MD5[split]
+    md5_ok = p is not None and p.suffix == ".h5" and D.cached_file_digest(p, "md5") == SHD_MD5[split]
     count_ok = n_samples is not None and int(n_samples) in SHD_FULL_COUNTS[split]
+    # verified = the published md5 of the uncompressed file (the only published checksum spikebench has)
+    check = ("verified: matches the published md5" if md5_ok else
+             "not verified: the published md5 is of the uncompressed .h5" if p is not None and p.suffix != ".h5" else
+             "not verified: does not match the published md5")
     if all(files.values()) and (md5_ok or count_ok):
         how = "published md5" if md5_ok else f"published sample count {n_samples:,}"
-        return D.DataSource(path=folder, provenance="real-full", description=f"SHD, {split} split matches the {how}",
-                            details={"counts": counts, "verified": True, "md5_match": md5_ok})
+        return D.DataSource(path=folder, provenance="real-full",
+                            description=f"SHD, {split} split matches the {how}" + ("" if md5_ok else f"; {check}"),
+                            details={"counts": counts, "verified": md5_ok, "md5_match": md5_ok})
     return D.DataSource(path=folder, provenance="real-sample",
-                        description=f"SHD-format files, not the complete published set ({counts})",
-                        details={"counts": counts, "verified": False})
+                        description=f"SHD-format files, not the complete published set ({counts}); {check}",
+                        details={"counts": counts, "verified": md5_ok, "md5_match": md5_ok})
 
 
 class ShdWorkload(ClassificationWorkload):
@@ -100,6 +111,13 @@ class ShdWorkload(ClassificationWorkload):
 
         path = shd_file(src.path, split) or src.path / f"shd_{split}.h5"
         data = read_shd(path)
+        bad = (data.labels < 0) | (data.labels >= self.n_classes)
+        if bad.any():  # a label outside the class set would be scored as an always-wrong class
+            from .readall import file_error
+
+            i = int(np.flatnonzero(bad)[0])
+            raise file_error(path, f"{int(bad.sum())} label(s) outside the {self.n_classes} SHD classes 0..{self.n_classes - 1} "
+                                   f"(first: sample {i}, label {int(data.labels[i])}); this is not SHD data")
         if src.provenance == "real-sample":  # a published len(labels) makes it real-full
             src = detect_shd(src.path, split, len(data))
         idx = D.subset_indices(len(data), limit, seed)

@@ -162,6 +162,8 @@ def read_shd(path: str | Path, *, n_units: int = N_UNITS, isolate: bool = True,
         raise file_error(p, "file not found")
     if p.is_dir():
         raise file_error(p, "is a folder, expected an HDF5 file")
+    if not p.is_file():  # a FIFO or device: never opened (opening a FIFO blocks until a writer comes)
+        raise file_error(p, "is not a regular file (a FIFO or device?), expected an HDF5 file")
     if not isolate:
         return _unpack(_read_packed(p, int(n_units)), p)
     if timeout_s is None:

@@ -437,6 +437,8 @@ def read_folder(folder: str | Path, *, annotator: str | None = "atr",
 def read_records_list(folder: str | Path) -> list[str]:
     """Record names of a folder, from its ``RECORDS`` file (PhysioNet convention; ``#`` lines skipped)."""
     p = Path(folder) / "RECORDS"
+    if p.exists() and not p.is_file():  # a folder or FIFO: refused, never opened (a FIFO blocks)
+        raise file_error(p, "is not a regular file; the RECORDS list must be a text file of record names")
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
