@@ -7,7 +7,16 @@ from functools import cache
 
 from spikebench.core import EventCounts, Network
 
-from .base import Deployment, Estimate, NetworkProfile, PerInference, Placement, apply_deployment, build_estimate
+from .base import (
+    Deployment,
+    Estimate,
+    NetworkProfile,
+    PerInference,
+    Placement,
+    apply_deployment,
+    build_estimate,
+    system_limit,
+)
 from .params import ChipSheet, load_sheet
 
 
@@ -36,9 +45,12 @@ class ChipShell:
         return sheet_of(self.name)
 
     def mapping(self, profile: NetworkProfile, deployment: Deployment | None = None) -> Placement:
-        """The model's own placement, or the published ``deployment`` in its place (see :class:`Deployment`)."""
+        """The model's own placement, or the published ``deployment`` in its place (see :class:`Deployment`);
+        infeasible when it needs more chips than the chip's largest real system (:func:`.base.system_limit`)."""
         placement = type(self).place(profile, self.sheet)
-        return placement if deployment is None else apply_deployment(placement, deployment, profile)
+        if deployment is not None:
+            placement = apply_deployment(placement, deployment, profile)
+        return system_limit(placement, self.sheet)
 
     def point_formula(self, profile: NetworkProfile, counts: EventCounts, *, real_time: bool = False,
                       deployment: Deployment | None = None):

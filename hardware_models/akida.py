@@ -2,7 +2,9 @@
 
 Mapping: a layer takes ceil(synapse bits / (8 MB / 80)) NPs (at least one); weights at the nearest
 supported precision (1, 2 or 4 bit; 8 bit in the input layer); more than 80 NPs run in several
-passes on one chip; recurrent layers are not supported by Akida 1.0 (infeasible).
+passes on one chip; recurrent layers are not supported by Akida 1.0 (infeasible); nor is a dense layer of more than
+57,334 inputs (the FullyConnected limit). Every mapping is one chip (``max_chips`` = 1: the AKD1000
+PCIe board is the only system the reference names).
 
 Convolutions (akida.toml notes): convolution is native (InputConvolutional, Convolutional,
 SeparableConvolutional NPs) with shared weights, so a conv layer's NP memory holds its kernel
@@ -16,7 +18,8 @@ pooling of the input spikes has no Akida layer. Anything else is infeasible with
 Energy: E_dyn = SE e_evMAC (one synaptic event = one MAC with non-zero input);
 E_static = P_floor T_inf.
 Latency: per step (frame), clocks = SE_step / (NPs x event-MACs per clock per NP)
-+ [passes > 1] x weights x reload clocks per weight, over f_clk. Both constants come from the 18
++ [passes > 1] x weights x reload clocks per weight, at least one clock per layer (so a frame without
+events still costs time and static energy), over f_clk. Both constants come from the 18
 AKD1500 AkidaNet rows (6 models x 3 mappings, vendor README): single-pass mappings run
 0.134-0.148 event-MACs per clock per NP whatever the model (21-33 NPs), so the NPs working in
 parallel set the speed; multi-pass mappings add 1.5-3.9 clocks per stored weight and frame (the
@@ -135,6 +138,10 @@ def place(profile: NetworkProfile, sheet: ChipSheet) -> Placement:
             if bad:
                 feasible = False
                 reasons.extend(bad)
+        elif lp.n_in > sheet["fc_inputs_max"].value:
+            feasible = False
+            reasons.append(f"{lp.name}: a FullyConnected layer takes at most {int(sheet['fc_inputs_max'].value):,} "
+                           f"inputs, this one {lp.n_in:,} ({sheet['fc_inputs_max'].source})")
         if lp.neuron == "cubalif":
             reasons.append(f"{lp.name}: CubaLIF neurons: an Akida 1.0 neuron keeps no state between frames (no leak, "
                            "no synaptic current); estimated from the events, the dynamics are not reproduced")
@@ -157,11 +164,13 @@ def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time
     nps = max(1, pl.cores)
     reload_weights = (sum(lp.stored_synapses("kernel", fold_pooling=False) for lp in profile.layers)
                       if pl.extra["passes"] > 1 else 0)
+    n_layers = len(profile.layers)
 
     def f(p):
         e_dyn = se_tot * p["e_evmac"]
-        clocks_step = (se_tot / T / (nps * p["evmac_per_clock_per_np"])
-                       + reload_weights * p["reload_clocks_per_weight"])
+        # a frame without events still passes through every layer: it takes time and static energy
+        clocks_step = max(se_tot / T / (nps * p["evmac_per_clock_per_np"])
+                          + reload_weights * p["reload_clocks_per_weight"], n_layers * p["min_clocks_per_layer"])
         latency = T * pace(clocks_step / p["f_clk"], per.timestep_s, real_time)
         static = p["p_static"] * latency
         return {"energy_dynamic_j": e_dyn, "energy_static_j": static, "energy_j": e_dyn + static, "latency_s": latency}

@@ -476,6 +476,25 @@ def pace(t_step_compute: float, timestep_s: float, real_time: bool) -> float:
     return max(t_step_compute, timestep_s) if real_time else t_step_compute
 
 
+def system_limit(pl: Placement, sheet: ChipSheet) -> Placement:
+    """``pl`` made infeasible when it needs more chips than the largest real system of the chip.
+
+    Every neuromorphic chip's sheet states ``max_chips``: the chips of the largest system the chip has
+    been deployed in (a board or a machine), with its source. A mapping that needs more is not a
+    system that exists, so it is ``feasible=False`` with a reason naming the limit and its source.
+    Sheets without ``max_chips`` (the CPU and GPU reference rows) are left as they are.
+    """
+    if "max_chips" not in sheet.params:
+        return pl
+    limit = sheet["max_chips"]
+    if pl.chips <= limit.value:
+        return pl
+    why = (f"needs {pl.chips:,} chips, more than the largest {sheet.title} system ({int(limit.value):,} chips; "
+           f"{limit.source})")
+    return Placement(cores=pl.cores, chips=pl.chips, layer_cores=pl.layer_cores, feasible=False,
+                     reasons=(*pl.reasons, why), assumptions=pl.assumptions, extra=pl.extra)
+
+
 def ceil_div(a: float, b: float) -> int:
     return int(math.ceil(a / b - 1e-12)) if a > 0 else 0
 

@@ -1,7 +1,8 @@
 """Intel Loihi (first generation): mapping and cost formulas (reference §1.1, §3 'Loihi 1').
 
 Mapping: a layer takes max(neuron-bound, synapse-memory-bound) cores, times the number of
-4,096-axon groups its inputs need; 128 cores per chip, up to 768 chips.
+4,096-axon groups its inputs need; 128 cores per chip, up to 768 chips (the largest system, ``max_chips``;
+checked for every chip by :func:`.base.system_limit`).
 
 Convolutions (loihi.toml notes): Loihi shares weights through population axons. A conv layer is
 stored as nengo-loihi's ``conv2d_loihi_weights`` lays it out: one synapse list per distinct border
@@ -111,9 +112,6 @@ def place(profile: NetworkProfile, sheet: ChipSheet) -> Placement:
     chips = max(1, ceil_div(total, sheet["cores_per_chip"].value))
     if chips > 1:
         reasons.append(f"multi-chip: {total} cores need {chips} chips")
-    if chips > sheet["max_chips"].value:
-        feasible = False
-        reasons.append(f"needs {chips} chips, more than the largest Loihi system ({int(sheet['max_chips'].value)})")
     return Placement(cores=total, chips=chips, layer_cores=tuple(layer_cores), feasible=feasible,
                      reasons=tuple(reasons), assumptions=ASSUMPTIONS + (CONV_ASSUMPTIONS if profile.has_conv else ()),
                      extra={"synapse_bits": tuple(bits)})

@@ -42,7 +42,7 @@ UNITS: Mapping[str, float] = MappingProxyType({
     "s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9,
     "W": 1.0, "mW": 1e-3, "uW": 1e-6,
     "Hz": 1.0, "kHz": 1e3, "MHz": 1e6, "GHz": 1e9,
-    "count": 1.0, "bit": 1.0, "byte": 1.0, "KiB": 1024.0, "MB": 1e6,
+    "count": 1.0, "bit": 1.0, "byte": 1.0, "KiB": 1024.0, "MB": 1e6, "GB": 1e9,
     "cycles": 1.0, "ratio": 1.0,
     "op/s": 1.0, "MAC/s": 1.0, "MAC/clock": 1.0, "J/byte": 1.0,
 })

@@ -42,8 +42,20 @@ CPU_NOTES = (
 
 
 def place(profile: NetworkProfile, sheet: ChipSheet) -> Placement:
-    return Placement(cores=1, chips=1, layer_cores=tuple(1 for _ in profile.layers), feasible=True,
-                     assumptions=ASSUMPTIONS)
+    """One processor. With a ``memory`` constant (the GPU), the fp32 weights of the dense simulation
+    must fit in it: a larger network is infeasible (sharding is not modelled). The CPU sheet states no
+    memory, so its mappings stay feasible (see cpu.toml)."""
+    reasons: tuple[str, ...] = ()
+    feasible = True
+    if "memory" in sheet.params:
+        need = sum(lp.dense_weights() for lp in profile.layers) * BYTES_PER_WEIGHT
+        mem = sheet["memory"]
+        if need > mem.si():
+            feasible = False
+            reasons = (f"the dense simulation's fp32 weights need {need / 1e9:,.1f} GB, more than one GPU's "
+                       f"{mem.value:g} GB ({mem.source}); sharding over several GPUs is not modelled",)
+    return Placement(cores=1, chips=1, layer_cores=tuple(1 for _ in profile.layers), feasible=feasible,
+                     reasons=reasons, assumptions=ASSUMPTIONS)
 
 
 def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time: bool):

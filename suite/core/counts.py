@@ -17,18 +17,28 @@ The JSON file (``"schema": "spikebench.counts/2"``) is documented in ``README.md
 per layer what a chip mapper needs for convolutions (shapes, kernel, stride, padding, dilation,
 groups, pooling, unique weights, neuron model); files of schema /1 (dense layers only) are still
 read, with those fields absent (``None``).
+
+What a chip model is told must agree with the layer, however a record is built (file, backend, by
+hand): every count a whole number in ``0..MAX_COUNT`` (the int64 counters' range, far inside what a
+float64 holds, so no chip formula overflows); ``synapses`` at most the layer's dense count
+(:func:`dense_synapses`) and above 0 when the layer has synaptic events; ``1 <= fan_in_max <=``
+the layer's sources (0 only for a layer without synapses); ``weight_bits`` in 1..32; ``weights`` at
+most the kernel (conv) or the dense count, above 0 when there are synapses. A counts file
+nested deeper than Python's parser can follow is refused with one line. The file is read and checked by
+:mod:`spikebench.core.counts_file`.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import FileFormatError, InvalidSpikesError
+from .errors import InvalidSpikesError
 
 SCHEMA = "spikebench.counts/2"
 SCHEMAS_READ = ("spikebench.counts/1", SCHEMA)
@@ -46,6 +56,14 @@ NEURONS = ("lif", "if", "cubalif")
 POOL_KINDS = ("sum", "avg", "max")
 _STATIC = ("name", "kind", "n_in", "n_out", "synapses", "fan_in_max", "weight_bits", *GEOMETRY_FIELDS, "weights",
            "neuron")
+#: The largest count a record may hold: int64's maximum, what every backend's counters hold. Far inside
+#: float64's range (1.8e308), so the chip formulas (products of a few counts) stay finite.
+MAX_COUNT = 2**63 - 1
+#: The most bits a weight may have (as :class:`~spikebench.core.network.Layer` allows).
+MAX_WEIGHT_BITS = 32
+#: The longest run of one sample, timesteps x timestep_s, in seconds (~3e7 years): a bound that keeps a
+#: real-time latency finite, far beyond any simulation.
+MAX_SAMPLE_S = 1e15
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,6 +103,7 @@ class LayerCounts:
             if v is not None:
                 object.__setattr__(self, f, {"kind": str(v["kind"]), "kernel": [int(x) for x in v["kernel"]],
                                              "stride": [int(x) for x in (v.get("stride") or v["kernel"])]})
+        _check_layer(self)
 
     @property
     def n_targets(self) -> int:
@@ -128,6 +147,20 @@ class EventCounts:
     timesteps: int
     timestep_s: float
     source: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        for what in ("samples", "timesteps"):
+            v = getattr(self, what)
+            if not _is_whole(v) or not 1 <= v <= MAX_COUNT:
+                raise InvalidSpikesError(f"counts: {what} must be a whole number in 1..{MAX_COUNT}, got {v!r}")
+        ts = self.timestep_s
+        if isinstance(ts, bool) or not isinstance(ts, numbers.Real) or not _finite(ts) or ts <= 0:
+            raise InvalidSpikesError(f"counts: timestep_s must be a positive number of seconds (finite), got {ts!r}")
+        if self.timesteps * float(ts) > MAX_SAMPLE_S:
+            raise InvalidSpikesError(f"counts: timesteps x timestep_s = {self.timesteps * float(ts):g} s per sample exceeds "
+                                     f"{MAX_SAMPLE_S:g} s; give timestep_s in seconds")
+        if not self.layers or not all(isinstance(layer, LayerCounts) for layer in self.layers):
+            raise InvalidSpikesError("counts: layers must be a non-empty sequence of LayerCounts")
 
     # ---- totals ---------------------------------------------------------------------------------
 
@@ -186,7 +219,9 @@ class EventCounts:
     @classmethod
     def from_dict(cls, data, *, origin: str = "counts") -> EventCounts:
         """Validate and build from a parsed counts document; errors name ``origin`` and the field."""
-        return _parse(data, origin)
+        from .counts_file import parse_counts
+
+        return parse_counts(data, origin)
 
     def to_json(self, path=None, *, indent: int = 2) -> str:
         """The counts file as text; written atomically to ``path`` when given."""
@@ -199,181 +234,130 @@ class EventCounts:
 
     @classmethod
     def from_json(cls, path) -> EventCounts:
-        """Read and validate a counts file."""
-        try:
-            with open(path, "rb") as fh:
-                raw = fh.read()
-        except FileNotFoundError:
-            raise FileFormatError(f"{path}: no such counts file") from None
-        except OSError as exc:
-            raise FileFormatError(f"{path}: cannot read counts file ({exc.strerror})") from None
-        try:
-            data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-        except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
-            raise FileFormatError(f"{path}: not valid JSON ({exc})") from None
-        return _parse(data, str(path))
+        """Read and validate a counts file (:func:`spikebench.core.counts_file.read_counts_file`)."""
+        from .counts_file import read_counts_file
+
+        return read_counts_file(path)
 
 
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not allowed in a counts file")
+def _short(value) -> str:
+    """``repr`` of a value, cut to 40 characters (a hostile file may hold a 4,000-digit number)."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}...{text[-8:]} ({len(text)} characters)"
 
 
-def _whole(value, where: str, origin: str, *, allow_none: bool = False) -> int | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise FileFormatError(f"{origin}: {where} must be a whole number, got {value!r}")
-    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
-        raise FileFormatError(f"{origin}: {where} must be a whole number, got fractional {value!r}")
-    value = int(value)
-    if value < 0:
-        raise FileFormatError(f"{origin}: {where} must be >= 0, got {value}")
-    return value
+def _finite(v) -> bool:
+    """A number float64 holds finitely (an int beyond its range, such as 10**400, is not)."""
+    try:
+        return math.isfinite(float(v))
+    except OverflowError:
+        return False
 
 
-
-def _check_fields(obj: dict, required, optional, origin: str, where: str, schema: str = SCHEMA) -> None:
-    """Every required field present and no unknown one (a typo must not pass silently)."""
-    missing = [k for k in required if k not in obj]
-    if missing:
-        raise FileFormatError(f"{origin}: {where + ' is missing' if where else 'missing'} field(s) {', '.join(missing)}")
-    unknown = sorted(set(obj) - set(required) - set(optional))
-    if unknown:
-        raise FileFormatError(f"{origin}: {where + ' has unknown' if where else 'unknown'} field(s) {', '.join(unknown)}; schema {schema} allows "
-                              f"{', '.join((*required, *optional))}")
-
-def _ints(value, n: int | None, minimum: int, what: str, origin: str):
-    """A list of ``n`` (any if None) whole numbers >= minimum, as a tuple; None stays None."""
-    if value is None:
-        return None
-    if not isinstance(value, list) or not value or (n is not None and len(value) != n) or any(
-            isinstance(v, bool) or not isinstance(v, int) or v < minimum for v in value):
-        size = f"{n} " if n is not None else ""
-        raise FileFormatError(f"{origin}: {what} must be a list of {size}whole numbers >= {minimum}, got {value!r}")
-    return tuple(value)
+def _is_whole(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
-def _pool(value, what: str, origin: str, kinds=POOL_KINDS):
-    if value is None:
-        return None
-    if not isinstance(value, dict) or set(value) - {"kind", "kernel", "stride"} or "kind" not in value or "kernel" not in value:
-        raise FileFormatError(f"{origin}: {what} must be an object with kind, kernel and stride, got {value!r}")
-    if value["kind"] not in kinds:
-        raise FileFormatError(f"{origin}: {what}.kind must be one of {', '.join(kinds)}, got {value['kind']!r}")
-    kernel = _ints(value["kernel"], 2, 1, f"{what}.kernel", origin)
-    stride = _ints(value.get("stride") or value["kernel"], 2, 1, f"{what}.stride", origin)
-    return {"kind": value["kind"], "kernel": list(kernel), "stride": list(stride)}
+# ---- what a layer's optional fields may say ------------------------------------------------------
+
+class _LayerFieldError(InvalidSpikesError):
+    """A layer field that disagrees with the layer (``field``, ``detail``); a file names it by path."""
+
+    def __init__(self, name: str, field_: str, detail: str):
+        super().__init__(f"counts: layer {name!r}: {field_} {detail}")
+        self.field, self.detail = field_, detail
 
 
-def _geometry(raw: dict, kind: str, n_in: int, n_out: int, origin: str, where: str) -> dict:
-    """Schema /2 geometry fields, checked against the layer's sizes and kind."""
-    g = {
-        "in_shape": _ints(raw.get("in_shape"), None, 1, f"{where}.in_shape", origin),
-        "out_shape": _ints(raw.get("out_shape"), None, 1, f"{where}.out_shape", origin),
-        "kernel": _ints(raw.get("kernel"), 2, 1, f"{where}.kernel", origin),
-        "stride": _ints(raw.get("stride"), 2, 1, f"{where}.stride", origin),
-        "padding": _ints(raw.get("padding"), 2, 0, f"{where}.padding", origin),
-        "dilation": _ints(raw.get("dilation"), 2, 1, f"{where}.dilation", origin),
-        "groups": _whole(raw.get("groups"), f"{where}.groups", origin, allow_none=True),
-        "pool": _pool(raw.get("pool"), f"{where}.pool", origin),
-        "pool_in": _pool(raw.get("pool_in"), f"{where}.pool_in", origin, kinds=("sum", "avg")),
-        "neuron": raw.get("neuron"),
-    }
-    if g["neuron"] is not None and g["neuron"] not in NEURONS:
-        raise FileFormatError(f"{origin}: {where}.neuron must be one of {', '.join(NEURONS)}, got {g['neuron']!r}")
-    for f, n in (("in_shape", n_in), ("out_shape", n_out)):
-        if g[f] is not None and math.prod(g[f]) != n:
-            raise FileFormatError(f"{origin}: {where}.{f} {list(g[f])} holds {math.prod(g[f])} values but "
-                                  f"{'n_in' if f == 'in_shape' else 'n_out'} is {n}")
-    conv_only = [f for f in ("kernel", "stride", "padding", "dilation", "groups", "pool") if g[f] is not None]
-    if kind == "conv2d":
-        missing = [f for f in ("in_shape", "out_shape", "kernel") if g[f] is None]
-        if missing:
-            raise FileFormatError(f"{origin}: {where} is a conv2d layer but lacks {', '.join(missing)}")
-        if len(g["in_shape"]) != 3 or len(g["out_shape"]) != 3:
-            raise FileFormatError(f"{origin}: {where} (conv2d) needs in_shape and out_shape [C, H, W]")
-        if g["groups"] is not None and (g["groups"] < 1 or g["in_shape"][0] % g["groups"] or g["out_shape"][0] % g["groups"]):
-            raise FileFormatError(f"{origin}: {where}.groups ({g['groups']}) must be >= 1 and divide both channel counts")
-    elif conv_only:
-        raise FileFormatError(f"{origin}: {where} is a {kind} layer but has conv fields {', '.join(conv_only)}")
-    if g["pool_in"] is not None and (g["in_shape"] is None or len(g["in_shape"]) != 3):
-        raise FileFormatError(f"{origin}: {where}.pool_in needs in_shape [C, H, W]")
-    return g
+def _conv_taps(n: int, k: int, s: int, d: int, pool_in, pool) -> int:
+    """An upper bound on the input positions along one axis that one target of a conv layer reads:
+    the effective kernel (kernel taps, folded with sum/avg pooling windows) has at most ``q k q_in``
+    taps, spans at most ``((q - 1) s + (k - 1) d) t_in + q_in`` positions, and reads no more than the
+    ``n`` positions there are."""
+    qi, ti = pool_in or (1, 1)
+    q, t = pool or (1, 1)
+    return max(1, min(q * k * qi, ((q - 1) * s + (k - 1) * d) * ti + qi, n))
 
 
-def _parse(data, origin: str) -> EventCounts:
-    if not isinstance(data, dict):
-        raise FileFormatError(f"{origin}: a counts file must be a JSON object, got {type(data).__name__}")
-    schema = data.get("schema")
-    if schema is None:
-        raise FileFormatError(f"{origin}: missing field 'schema' (expected {SCHEMA!r})")
-    if schema not in SCHEMAS_READ:
-        hint = " (a newer spikebench wrote it; upgrade)" if isinstance(schema, str) and schema.startswith(SCHEMA_PREFIX) else ""
-        raise FileFormatError(f"{origin}: unsupported schema {schema!r}; this spikebench reads "
-                              f"{' and '.join(repr(x) for x in SCHEMAS_READ)}{hint}")
-    layer_optional = _LAYER_OPTIONAL if schema == SCHEMA else _LAYER_OPTIONAL_V1
-    _check_fields(data, _TOP_REQUIRED, _TOP_OPTIONAL, origin, "")
-    samples = _whole(data["samples"], "samples", origin)
-    timesteps = _whole(data["timesteps"], "timesteps", origin)
-    if samples < 1 or timesteps < 1:
-        raise FileFormatError(f"{origin}: samples and timesteps must be >= 1, got {samples} and {timesteps}")
-    ts = data["timestep_s"]
-    if isinstance(ts, bool) or not isinstance(ts, (int, float)) or not math.isfinite(ts) or ts <= 0:
-        raise FileFormatError(f"{origin}: timestep_s must be a positive number of seconds, got {ts!r}")
-    source = data.get("source", {})
-    if not isinstance(source, dict):
-        raise FileFormatError(f"{origin}: source must be an object, got {type(source).__name__}")
-    layers_in = data["layers"]
-    if not isinstance(layers_in, list) or not layers_in:
-        raise FileFormatError(f"{origin}: layers must be a non-empty list")
-    layers = []
-    for k, raw in enumerate(layers_in):
-        where = f"layers[{k}]"
-        if not isinstance(raw, dict):
-            raise FileFormatError(f"{origin}: {where} must be an object")
-        _check_fields(raw, _LAYER_REQUIRED, layer_optional, origin, where, schema)
-        vals = {f: _whole(raw[f], f"{where}.{f}", origin) for f in _LAYER_REQUIRED}
-        for f in ("synapses", "fan_in_max", "weight_bits", "weights"):
-            vals[f] = _whole(raw.get(f), f"{where}.{f}", origin, allow_none=True)
-        kind = raw.get("kind", "dense")
-        kinds = KINDS if schema == SCHEMA else KINDS[:2]
-        if kind not in kinds:
-            raise FileFormatError(f"{origin}: {where}.kind must be one of {', '.join(kinds)}, got {kind!r}"
-                                  + (" (conv2d needs schema spikebench.counts/2)" if kind == "conv2d" else ""))
-        vals.update(_geometry(raw, kind, vals["n_in"], vals["n_out"], origin, where))
-        name = raw.get("name", f"layer{k + 1}")
-        if not isinstance(name, str) or not name:
-            raise FileFormatError(f"{origin}: {where}.name must be a non-empty string")
-        n_in, n_out = vals["n_in"], vals["n_out"]
-        if n_in < 1 or n_out < 1:
-            raise FileFormatError(f"{origin}: {where} needs n_in and n_out >= 1")
-        expected_updates = samples * timesteps * n_out
-        if vals["neuron_updates"] != expected_updates:
-            raise FileFormatError(
-                f"{origin}: {where}.neuron_updates is {vals['neuron_updates']} but samples x timesteps x n_out "
-                f"= {expected_updates} (every neuron is updated every step)"
-            )
-        if vals["spikes_out"] > expected_updates:
-            raise FileFormatError(f"{origin}: {where}.spikes_out ({vals['spikes_out']}) exceeds neuron_updates ({expected_updates})")
-        if vals["spikes_in"] > samples * timesteps * n_in:
-            raise FileFormatError(f"{origin}: {where}.spikes_in ({vals['spikes_in']}) exceeds samples x timesteps x n_in")
-        lc = LayerCounts(name=name, kind=kind, **vals)
-        bound = vals["spikes_in"] * lc.n_targets + (vals["spikes_out"] * n_out if kind == "recurrent" else 0)
-        if vals["synaptic_events"] > bound:
-            raise FileFormatError(
-                f"{origin}: {where}.synaptic_events ({vals['synaptic_events']}) exceeds spikes x fan-out ({bound})"
-            )
-        if k:
-            prev = layers[-1]
-            if n_in != prev.n_out:
-                raise FileFormatError(f"{origin}: {where}.n_in ({n_in}) differs from layers[{k - 1}].n_out ({prev.n_out})")
-            if vals["spikes_in"] != prev.spikes_out:
-                raise FileFormatError(
-                    f"{origin}: {where}.spikes_in ({vals['spikes_in']}) differs from layers[{k - 1}].spikes_out "
-                    f"({prev.spikes_out}); layer k's input is layer k-1's output"
-                )
-        layers.append(lc)
-    return EventCounts(layers=tuple(layers), samples=samples, timesteps=timesteps, timestep_s=float(ts), source=dict(source))
+def dense_synapses(layer: LayerCounts) -> int:
+    """The most synapses ``layer`` can have: every (source, target) pair it can join.
+
+    Dense: ``n_in n_out``; recurrent: plus ``n_out^2``; conv2d with known geometry: targets (the
+    neurons, or the pre-pool positions of a max-pooled layer) x ``C_in / groups`` x the effective
+    kernel's taps per axis (sum/avg pooling and input pooling folded, see :func:`_conv_taps`), at most
+    ``n_in`` per target. The synapse counts of :mod:`spikebench.core.connectivity` never exceed it.
+    """
+    if layer.kind == "recurrent":
+        return layer.n_in * layer.n_out + layer.n_out * layer.n_out
+    targets = layer.n_targets
+    bound = layer.n_in * targets
+    if layer.kind == "conv2d" and layer.kernel is not None and layer.in_shape and len(layer.in_shape) == 3:
+        c_in, h, w = layer.in_shape
+        groups = layer.groups or 1
+        pool = layer.pool if layer.pool is not None and layer.pool["kind"] != "max" else None
+        taps = 1
+        for axis, n in enumerate((h, w)):
+            pin = None if layer.pool_in is None else (layer.pool_in["kernel"][axis], layer.pool_in["stride"][axis])
+            pout = None if pool is None else (pool["kernel"][axis], pool["stride"][axis])
+            taps *= _conv_taps(n, layer.kernel[axis], (layer.stride or (1, 1))[axis], (layer.dilation or (1, 1))[axis],
+                               pin, pout)
+        bound = min(bound, targets * max(1, c_in // groups) * taps)
+    return bound
+
+
+def _check_layer(lc: LayerCounts) -> None:
+    """Every count a whole number in 0..MAX_COUNT, sizes >= 1, and the optional fields agree with the
+    layer (see the module docstring); raises :class:`_LayerFieldError`."""
+    name = lc.name
+    for f in ("n_in", "n_out", *_COUNT_FIELDS, "synapses", "fan_in_max", "weight_bits", "weights", "groups"):
+        v = getattr(lc, f)
+        if v is None and f in ("synapses", "fan_in_max", "weight_bits", "weights", "groups"):
+            continue
+        if not _is_whole(v):
+            raise _LayerFieldError(name, f, f"must be a whole number, got {_short(v)}")
+        if not 0 <= v <= MAX_COUNT:
+            raise _LayerFieldError(name, f, f"must be in 0..{MAX_COUNT} (2**63 - 1), got {_short(v)}")
+    if lc.n_in < 1 or lc.n_out < 1:
+        raise _LayerFieldError(name, "n_in" if lc.n_in < 1 else "n_out", "must be >= 1")
+    if lc.weight_bits is not None and not 1 <= lc.weight_bits <= MAX_WEIGHT_BITS:
+        raise _LayerFieldError(name, "weight_bits", f"must be in 1..{MAX_WEIGHT_BITS}, got {lc.weight_bits}")
+    syn = lc.synapses
+    if syn is not None:
+        dense = dense_synapses(lc)
+        if syn > dense:
+            what = {"dense": "n_in x n_out", "recurrent": "n_in x n_out + n_out^2"}.get(
+                lc.kind, "targets x C_in/groups x kernel taps")
+            raise _LayerFieldError(name, "synapses", f"({syn}) exceeds the layer's dense count {what} = {dense}; "
+                                                     "give the non-zero connections")
+        if syn == 0 and lc.synaptic_events > 0:
+            raise _LayerFieldError(name, "synapses", f"is 0 but the layer has {lc.synaptic_events} synaptic events "
+                                                     "(an event needs a synapse); give the non-zero connections")
+    wts = lc.weights
+    if wts is not None:
+        if lc.kind == "conv2d" and lc.kernel is not None and lc.in_shape and lc.out_shape:
+            most, what = (lc.out_shape[0] * max(1, lc.in_shape[0] // (lc.groups or 1)) * lc.kernel[0] * lc.kernel[1],
+                          "the kernel's C_out x C_in/groups x kh x kw")
+        else:
+            most, what = dense_synapses(lc), "the layer's dense count"
+        if wts > most:
+            raise _LayerFieldError(name, "weights", f"({wts}) exceeds {what} = {most}")
+        if wts == 0 and ((syn or 0) > 0 or lc.synaptic_events > 0):
+            raise _LayerFieldError(name, "weights", "is 0 but the layer has synapses or synaptic events; give its "
+                                                    "non-zero weights")
+    fan = lc.fan_in_max
+    if fan is not None:
+        sources = lc.n_in + (lc.n_out if lc.kind == "recurrent" else 0)
+        if fan > sources:
+            raise _LayerFieldError(name, "fan_in_max", f"({fan}) exceeds the layer's {sources} sources "
+                                                       f"(n_in{' + n_out, recurrent' if lc.kind == 'recurrent' else ''})")
+        # a max-pooled layer's fan-in is per neuron through its window, its synapses per pre-pool position:
+        # windows that skip every connected position (a degenerate but valid layer) give fan-in 0
+        max_pooled = lc.pool is not None and lc.pool["kind"] == "max"
+        if fan < 1 and not max_pooled and (syn is None or syn > 0 or lc.synaptic_events > 0):
+            raise _LayerFieldError(name, "fan_in_max", "must be >= 1 (0 only for a layer without synapses)")
+        if syn is not None and fan > syn:
+            raise _LayerFieldError(name, "fan_in_max", f"({fan}) exceeds the layer's synapses ({syn}): one neuron's "
+                                                       "inputs are some of the layer's synapses")
+
 
 
 # ---- the one counting rule, shared by every raster-producing backend ------------------------------

@@ -86,6 +86,8 @@ class TestContract:
     def test_zero_activity_static_only(self, chip):
         model = get_chip(chip)
         e = est(chip, all_zero())
+        # nothing happens, yet time passes: every chip takes its shortest step and pays for it
+        assert e.latency_s.low > 0 and e.energy_j.low > 0, (e.latency_s, e.energy_j)
         if model.event_driven:
             for end in ("low", "nominal", "high"):
                 assert getattr(e.energy_dynamic_j, end) == 0.0
