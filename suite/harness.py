@@ -22,6 +22,11 @@ from .models import NetworkChoice, unique_names
 from .results import Provenance, ResultsStore, Row, estimate_rows
 
 REFERENCE = NetworkChoice(name="reference")
+#: Largest seed: numpy's legacy generators (and the offline data generators seeded from it) take 0..2**32-1.
+MAX_SEED = 2**32 - 1
+#: Largest steps per sample a run accepts: 10**6 steps is 1000 s at 1 ms, far beyond any workload here
+#: (SHD 1 s at 1 ms, ECG 10 s at 360 Hz); more only allocates arrays the machine cannot hold.
+MAX_TIMESTEPS = 10**6
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,6 +46,11 @@ class RunConfig:
     networks: tuple[NetworkChoice, ...] = (REFERENCE,)
     timestep_s: float | None = None
     timesteps: int | None = None
+
+    def __post_init__(self) -> None:
+        # a name given twice would run (and write) its cells twice: keep the first of each, in order
+        for name in ("workloads", "backends", "chips"):
+            object.__setattr__(self, name, tuple(dict.fromkeys(getattr(self, name))))
 
     def to_dict(self) -> dict:
         d = {"workloads": list(self.workloads), "backends": list(self.backends), "chips": list(self.chips),
@@ -91,12 +101,30 @@ def validate_config(cfg: RunConfig) -> None:
             raise UnknownNameError(f"unknown chip {c!r}; known chips: {', '.join(CHIPS)}")
     if not cfg.workloads or not cfg.backends or not cfg.networks:
         raise SpikebenchError("name at least one workload, one backend and one network")
+    if not _int_in(cfg.seed, 0, MAX_SEED):
+        raise SpikebenchError(f"--seed must be an integer from 0 to {MAX_SEED}, got {cfg.seed!r}")
+    if cfg.limit is not None and not _int_in(cfg.limit, 1, None):
+        raise SpikebenchError(f"--limit must be an integer >= 1, got {cfg.limit!r}")
+    if cfg.timesteps is not None and not _int_in(cfg.timesteps, 1, MAX_TIMESTEPS):
+        raise SpikebenchError(f"--timesteps must be an integer from 1 to {MAX_TIMESTEPS}, got {cfg.timesteps!r}")
+    if cfg.timestep_s is not None and not (isinstance(cfg.timestep_s, (int, float)) and math.isfinite(cfg.timestep_s)
+                                           and cfg.timestep_s > 0):
+        raise SpikebenchError(f"--timestep-s must be a finite positive number of seconds, got {cfg.timestep_s!r}")
     unique_names(list(cfg.networks))
     for w in cfg.workloads:
         for choice in cfg.networks:
             wl = get_workload(w, **cfg.binning(choice))
             if not choice.reference:
                 _check(wl, choice.network, choice)
+
+
+def _int_in(value, low: int, high: int | None) -> bool:
+    """Whether ``value`` is an integer (not a bool) with ``low <= value <= high`` (no ``high``: unbounded)."""
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        return False
+    return low <= value and (high is None or value <= high)
 
 
 def _check(wl, net, choice: NetworkChoice) -> None:
@@ -258,22 +286,39 @@ def _task_rows(metrics, data, common) -> list[Row]:
                 source=m.note or data.source, **common) for m in metrics]
 
 
-def run(cfg: RunConfig, out, *, resume: bool = False, progress: bool = True, on_cell=None) -> tuple[str, int]:
+def run(cfg: RunConfig, out, *, resume: bool = False, progress: bool = True, on_cell=None,
+        wait: bool = False) -> tuple[str, int]:
     """Run every cell of ``cfg`` into the store at ``out``; returns (run_id, cells written now).
 
     With ``resume``, continue the latest run of this store (its configuration must match) and skip
     the cells it finished; without, start a new run. ``on_cell(cell)`` is called after each cell
     is written (tests use it to interrupt).
+
+    The run holds the store's lock (:meth:`ResultsStore.lock`) from before it creates or reads the
+    store until it returns or is interrupted: a second run on the same store stops at once with
+    :class:`~spikebench.results.StoreInUseError` (``wait``: waits for the first), before loading any
+    data. Creating the store and the run file under the lock is also the check that ``out`` is
+    writable, before the first cell is simulated.
     """
     validate_config(cfg)
-    store = ResultsStore(out).open(create=True)
+    store = ResultsStore(out)
+    lock = store.lock(wait=wait)
+    try:
+        return _run_locked(cfg, store, resume=resume, progress=progress, on_cell=on_cell)
+    finally:
+        lock.release()
+
+
+def _run_locked(cfg: RunConfig, store: ResultsStore, *, resume: bool, progress: bool, on_cell) -> tuple[str, int]:
+    out = store.root
+    store.open(create=True)
     prov = Provenance.collect()
     run_id = None
     if resume:
         runs = store.runs()
         if runs:
             last = runs[-1]
-            old = store.run_config(last).get("config", {})
+            old = store.run_config(last)["config"]
             if old != cfg.to_dict():
                 raise SpikebenchError(f"--resume: the latest run in {out} ({last}) was started with another "
                                       f"configuration ({old}); rerun with the same arguments or without --resume")

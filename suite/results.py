@@ -7,11 +7,22 @@ Layout of a store folder (``schema`` ``spikebench.results/1``)::
       runs/<run_id>/run.json           the run's configuration and provenance, written first
       runs/<run_id>/cells/<cell>.json  every row of one finished cell (workload x backend x network)
 
-A cell's rows are written in one atomic rename when the cell finishes, so an interrupted run
-leaves whole cells or none: never a half-written file. ``--resume`` continues the latest run and
-skips the cells it already finished. Nothing is ever rewritten: a new run adds a new folder, and
-rows are unique by (run_id, workload, network, backend, chip, metric). Reports use, per cell, the latest
-run that finished it.
+      .lock                            held (``flock``) by the run writing the store: pid and start time
+
+A cell's rows are written once, when the cell finishes, by an exclusive create (a temporary file,
+fsynced, then hard-linked to its name: the link fails if the name exists, so a cell file is never
+replaced, not even by a racing writer), so an interrupted run leaves whole cells or none: never a
+half-written file. ``--resume`` continues the latest run and skips the cells it already finished.
+Nothing is ever rewritten: a new run adds a new folder, and rows are unique by (run_id, workload,
+network, backend, chip, metric). Reports use, per cell, the latest run that finished it.
+
+One run writes a store at a time: :meth:`ResultsStore.lock` takes an exclusive ``flock`` on
+``.lock`` in the store folder for the whole run, before any work, and a second run on the same store
+is refused at once with :class:`StoreInUseError` (or waits, ``wait=True``). The lock goes with the
+process (interrupt, SIGTERM, even SIGKILL). Readers (``report``, ``choose``) take no lock: every file
+they read is complete the moment it has its name. Operating-system errors on the store (read-only file
+system, permission denied, name too long, disk full) and malformed store, run or cell files are one-line
+:class:`StoreError`/:class:`~spikebench.core.errors.FileFormatError` naming the file and the fix.
 
 One row per workload x network x backend x chip x metric::
 
@@ -52,6 +63,16 @@ from pathlib import Path
 
 from .core.errors import FileFormatError, SpikebenchError
 from .core.fileio import atomic_write_text
+from .storefiles import (  # noqa: F401  (StoreError, StoreInUseError: re-exported, the errors of this store)
+    LOCK_NAME,
+    CellExistsError,
+    StoreError,
+    StoreInUseError,
+    StoreLock,
+    _read_json,
+    exclusive_write_bytes,
+    store_os_error,
+)
 
 SCHEMA = "spikebench.results/1"
 KINDS = ("measured", "modelled", "task")
@@ -66,8 +87,6 @@ ESTIMATE_METRICS = ("energy_j", "energy_dynamic_j", "energy_static_j", "latency_
 #: How the harness starts the source of a chip's task rows when the chip runs the float network itself.
 FLOAT_NETWORK_SOURCE = "float32 network as trained"
 _CELL_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
-
-
 @dataclass(frozen=True, kw_only=True)
 class Row:
     """One tidy result row (see module docstring); ``value`` in ``unit``, ``low``/``high`` optional."""
@@ -174,30 +193,77 @@ class ResultsStore:
 
     # ---- opening ----------------------------------------------------------------------------------
 
+    def _leftovers(self) -> list[Path]:
+        """What the folder holds besides what a run makes while creating a store under its lock (the
+        lock file, an empty ``runs``, a temporary ``store.json``): a non-empty result means a foreign folder."""
+        out = []
+        for p in self.root.iterdir():
+            if p.name == LOCK_NAME or (p.name.startswith(".store.json.") and p.name.endswith(".tmp")):
+                continue
+            if p.name == "runs" and p.is_dir() and not any(p.iterdir()):
+                continue
+            out.append(p)
+        return out
+
+    def _check_target(self) -> None:
+        """A store, an empty folder, a store being created (its lock file) or a new path; anything else
+        is refused before we write into it."""
+        try:
+            if self.root.exists() and not self.root.is_dir():
+                raise SpikebenchError(f"{self.root}: is a file, not a results folder; choose another --out")
+            if (self.root.is_dir() and not (self.root / "store.json").is_file()
+                    and not (self.root / LOCK_NAME).is_file() and self._leftovers()):
+                raise SpikebenchError(f"{self.root}: folder exists, is not empty and is not a results store; "
+                                      "choose an empty or new --out folder")
+        except OSError as exc:  # a name too long, a folder we may not list
+            raise store_os_error(exc, self.root) from None
+
     def open(self, *, create: bool) -> ResultsStore:
-        """Check (or create) the store; a folder of another schema is an error, never overwritten."""
+        """Check (or create) the store; a folder of another schema is an error, never overwritten.
+
+        A run creates the store under its lock (:meth:`lock` first): two runs into one new folder
+        never both create it. Creating it is the check that the folder is writable, before any work."""
+        try:
+            return self._open(create)
+        except OSError as exc:  # a name too long, a folder we may not read
+            raise store_os_error(exc, self.root, action="write" if create else "read") from None
+
+    def _open(self, create: bool) -> ResultsStore:
         meta = self.root / "store.json"
         if self.root.exists() and not self.root.is_dir():
             raise SpikebenchError(f"{self.root}: is a file, not a results folder")
         if meta.is_file():
-            try:
-                doc = json.loads(meta.read_text())
-            except (OSError, ValueError) as exc:
-                raise FileFormatError(f"{meta}: unreadable results store metadata ({exc})") from None
+            doc = _read_json(meta, "results store metadata",
+                             "move the folder away and use a new --out folder")
             if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
                 found = doc.get("schema") if isinstance(doc, dict) else doc
+                if not isinstance(found, (str, int, float, type(None))):
+                    found = type(found).__name__
                 raise FileFormatError(f"{self.root}: results folder of schema {found!r}; this spikebench reads "
                                       f"{SCHEMA!r} — use a new --out folder")
             return self
         if not create:
             raise FileFormatError(f"{self.root}: not a spikebench results folder (no store.json); "
                                   "run `spikebench run --out DIR` first")
-        if self.root.is_dir() and any(self.root.iterdir()):
-            raise SpikebenchError(f"{self.root}: folder exists, is not empty and is not a results store; "
-                                  "choose an empty or new --out folder")
-        (self.root / "runs").mkdir(parents=True, exist_ok=True)
-        atomic_write_text(meta, json.dumps({"schema": SCHEMA}) + "\n")
+        self._check_target()
+        try:
+            if self.root.is_dir() and self._leftovers():
+                raise SpikebenchError(f"{self.root}: folder exists, is not empty and is not a results store; "
+                                      "choose an empty or new --out folder")
+            (self.root / "runs").mkdir(parents=True, exist_ok=True)
+            atomic_write_text(meta, json.dumps({"schema": SCHEMA}) + "\n")
+        except OSError as exc:
+            raise store_os_error(exc, meta) from None
         return self
+
+    def lock(self, *, wait: bool = False) -> StoreLock:
+        """Take the store's run lock (``flock`` on ``<root>/.lock``, made with the folder if missing) and
+        return it, held: use it as a context manager, or ``release()`` it. Another run holding it:
+        :class:`StoreInUseError` at once (one line: its pid and start time), or with ``wait`` block
+        until it ends. A folder that is neither a store nor empty is refused before ``.lock`` is made
+        in it; one that cannot be written is a :class:`StoreError` naming it."""
+        self._check_target()
+        return StoreLock(self.root).acquire(wait=wait)
 
     # ---- runs -------------------------------------------------------------------------------------
 
@@ -206,15 +272,26 @@ class ResultsStore:
         return sorted(p.name for p in d.iterdir() if (p / "run.json").is_file()) if d.is_dir() else []
 
     def run_config(self, run_id: str) -> dict:
-        return json.loads((self.root / "runs" / run_id / "run.json").read_text())
+        """The run's ``run.json`` document (``config``, ``provenance``, ``started``); one that is not
+        JSON, not an object or lacks ``config`` is a one-line :class:`FileFormatError` naming it."""
+        path = self.root / "runs" / run_id / "run.json"
+        fix = (f"move the run folder {path.parent} out of the store (its cells go with it), "
+               "or use a new --out folder")
+        doc = _read_json(path, "run file", fix)
+        if not isinstance(doc, dict) or not isinstance(doc.get("config"), dict):
+            raise FileFormatError(f"{path}: not a {SCHEMA} run file (no 'config' object); {fix}")
+        return doc
 
     def start_run(self, config: dict, provenance: Provenance) -> str:
         run_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
         folder = self.root / "runs" / run_id / "cells"
-        folder.mkdir(parents=True)
         doc = {"schema": SCHEMA, "run_id": run_id, "config": config, "provenance": asdict(provenance),
                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        atomic_write_text(folder.parent / "run.json", json.dumps(doc, indent=2) + "\n")
+        try:
+            folder.mkdir(parents=True)
+            exclusive_write_bytes(folder.parent / "run.json", (json.dumps(doc, indent=2) + "\n").encode("utf-8"))
+        except OSError as exc:
+            raise store_os_error(exc, folder.parent) from None
         return run_id
 
     def finished_cells(self, run_id: str) -> set[str]:
@@ -222,12 +299,14 @@ class ResultsStore:
         return {p.stem for p in d.glob("*.json")} if d.is_dir() else set()
 
     def write_cell(self, run_id: str, cell: str, rows: list[Row], provenance: Provenance) -> Path:
-        """Write a finished cell's rows in one atomic rename. A cell is written once per run."""
+        """Write a finished cell's rows, once: an exclusive create (:func:`exclusive_write_bytes`), so a
+        cell file that exists, even one another process made a moment ago, is never replaced
+        (:class:`CellExistsError`)."""
         if not _CELL_RE.match(cell):
             raise ValueError(f"bad cell name {cell!r}")
         path = self.root / "runs" / run_id / "cells" / f"{cell}.json"
-        if path.exists():
-            raise SpikebenchError(f"{path}: cell already finished in run {run_id}; results are append-only")
+        if path.exists():  # the early, friendly refusal; the link below is what makes it safe
+            raise CellExistsError(f"{path}: cell already finished in run {run_id}; results are append-only")
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         full = []
         keys = set()
@@ -238,7 +317,8 @@ class ResultsStore:
             keys.add(key)
             full.append({"run_id": run_id, **asdict(r), "spikebench_version": provenance.spikebench_version,
                          "git_commit": provenance.git_commit, "machine": provenance.machine, "timestamp": stamp})
-        atomic_write_text(path, json.dumps({"schema": SCHEMA, "cell": cell, "rows": full}, indent=1) + "\n")
+        text = json.dumps({"schema": SCHEMA, "cell": cell, "rows": full}, indent=1) + "\n"
+        exclusive_write_bytes(path, text.encode("utf-8"))
         return path
 
     # ---- reading ----------------------------------------------------------------------------------
@@ -249,12 +329,12 @@ class ResultsStore:
         everything = []
         for run_id in self.runs():
             for path in sorted((self.root / "runs" / run_id / "cells").glob("*.json")):
-                try:
-                    doc = json.loads(path.read_text())
-                except (OSError, ValueError) as exc:
-                    raise FileFormatError(f"{path}: unreadable cell file ({exc})") from None
-                if not isinstance(doc, dict) or doc.get("schema") != SCHEMA or not isinstance(doc.get("rows"), list):
-                    raise FileFormatError(f"{path}: not a {SCHEMA} cell file")
+                fix = ("move it out of the store (`spikebench run --resume` reruns the cell when its run is the "
+                       "latest) or use a new --out folder")
+                doc = _read_json(path, "cell file", fix)
+                if (not isinstance(doc, dict) or doc.get("schema") != SCHEMA or not isinstance(doc.get("rows"), list)
+                        or not all(isinstance(r, dict) for r in doc["rows"])):
+                    raise FileFormatError(f"{path}: not a {SCHEMA} cell file (a list of row objects); {fix}")
                 everything.extend(doc["rows"])
                 by_cell[path.stem] = (run_id, doc["rows"])  # runs are sorted: later ones win
         if not latest_only:

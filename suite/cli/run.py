@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 
-from .common import names, positive
+from .common import MAX_SEED, names, positive, seed
 
 
 def register(sub) -> None:
@@ -12,8 +12,11 @@ def register(sub) -> None:
         "run", help="run workloads on backends and chip models into a results folder",
         description="Simulate each workload's test split with its shipped reference network (or your own, "
                     "--network FILE.nir) on each backend, score it, count its events, estimate every chip, and store "
-                    "tidy rows (append-only; --resume continues an interrupted run).")
-    p.add_argument("workloads", nargs="*", default=None, help="workloads (default: all): nmnist shd ecg-anomaly")
+                    "tidy rows (append-only; --resume continues an interrupted run). A name given twice (a "
+                    "workload, a backend or a chip) runs once, in the order first given. One run writes a results "
+                    "folder at a time: a second run on the same --out stops at once (or waits, --wait).")
+    p.add_argument("workloads", nargs="*", default=None,
+                   help="workloads (default: all): nmnist shd ecg-anomaly; repeats are dropped")
     p.add_argument("--network", action="append", default=None, metavar="FILE.nir",
                    help="your own network as a NIR graph (repeat for several), or the name of a network spikebench "
                         "ships (nmnist-csnn); default: each workload's shipped reference network. spikebench reads "
@@ -25,14 +28,18 @@ def register(sub) -> None:
     p.add_argument("--timestep-s", type=float, default=None,
                    help="step length in seconds (overrides the network's metadata and the workload's binning)")
     p.add_argument("--timesteps", type=int, default=None,
-                   help="steps per sample (overrides the network's metadata and the workload's binning)")
-    p.add_argument("--backends", default="sparse-cpu,snntorch", help="comma-separated (default: sparse-cpu,snntorch)")
-    p.add_argument("--chips", default="all", help="'all' or a comma-separated list of chips")
+                   help="steps per sample, 1 to 1000000 (overrides the network's metadata and the workload's binning)")
+    p.add_argument("--backends", default="sparse-cpu,snntorch",
+                   help="comma-separated (default: sparse-cpu,snntorch); repeats are dropped")
+    p.add_argument("--chips", default="all", help="'all' or a comma-separated list of chips; repeats are dropped")
     p.add_argument("--out", default="results", help="results folder (created if missing; default: results)")
     p.add_argument("--device", default=None, help="device for the snntorch backend (cpu, cuda[:N])")
     p.add_argument("--resume", action="store_true", help="continue the latest run in --out, skipping finished cells")
+    p.add_argument("--wait", action="store_true",
+                   help="if another run is writing --out, wait for it to end instead of stopping at once")
     p.add_argument("--limit", type=int, default=None, help="use only the first N test samples of each workload")
-    p.add_argument("--seed", type=int, default=0, help="seed of the offline data and any sampling (default 0)")
+    p.add_argument("--seed", type=int, default=0,
+                   help=f"seed of the offline data and any sampling, 0 to {MAX_SEED} (default 0)")
     p.add_argument("--data-dir", default=None, help="folder with real datasets (else $SPIKEBENCH_DATA, else offline data)")
     p.add_argument("--require-real", action="store_true", help="refuse synthetic data")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -90,12 +97,10 @@ def run(args) -> int:
     from spikebench.harness import RunConfig, run
     from spikebench.workloads import WORKLOADS
 
+    # options first, before any file is read or the store is touched
     positive(args.limit, "--limit")
     positive(args.timesteps, "--timesteps")
-    if args.timestep_s is not None and not args.timestep_s > 0:
-        from spikebench.core.errors import SpikebenchError
-
-        raise SpikebenchError(f"--timestep-s must be a positive number of seconds, got {args.timestep_s}")
+    seed(args.seed)  # the rest of the options (--timesteps, --timestep-s bounds) are checked by validate_config
     cfg = RunConfig(workloads=tuple(args.workloads or WORKLOADS), backends=names(args.backends),
                     chips=tuple(resolve_chips(args.chips)), device=args.device, seed=args.seed, limit=args.limit,
                     data_dir=args.data_dir, require_real=args.require_real,
@@ -104,7 +109,7 @@ def run(args) -> int:
     # SIGTERM behaves like Ctrl-C: the cell in progress is dropped, finished cells stay
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        run_id, written = run(cfg, args.out, resume=args.resume, progress=not args.no_progress)
+        run_id, written = run(cfg, args.out, resume=args.resume, progress=not args.no_progress, wait=args.wait)
     except KeyboardInterrupt:
         print(f"spikebench: interrupted; finished cells are saved in {args.out}; continue with the same "
               "command and --resume")
