@@ -47,8 +47,8 @@ import numpy as np
 
 from spikebench.core import Layer, Network, SpikeTrain
 from spikebench.core.errors import SpikebenchError
-from spikebench.core.fileio import atomic_write_text, json_default
-from spikebench.workloads.base import WorkloadData, provenance_note
+from spikebench.core.fileio import atomic_write_text, check_writable_folder, json_default, output_error
+from spikebench.workloads.base import WorkloadData, data_note
 from spikebench.workloads.data import cache_root
 from spikebench.workloads.train_config import ConvSpec, LayerSpec, TrainConfig
 
@@ -335,8 +335,8 @@ def train_workload(workload, *, data_dir: str | Path | None = None, epochs: int 
     if n_epochs < 1:
         raise TrainingError(f"epochs must be >= 1, got {epochs}")
     out = Path(out_dir) if out_dir is not None else Path(".")
-    if out.exists() and not out.is_dir():
-        raise TrainingError(f"{out}: exists and is not a folder")
+    # never after the expensive work: the output folder must take both files before we train
+    check_writable_folder(out, what="output folder", names=(f"{stem}.nir", f"{stem}.json"))
     t_start = time.perf_counter()
     train = workload.load("train", data_dir=data_dir, require_real=require_real, limit=limit, seed=data_seed)
     test = workload.load("test", data_dir=data_dir, require_real=require_real, limit=test_limit, seed=data_seed)
@@ -389,10 +389,13 @@ def train_workload(workload, *, data_dir: str | Path | None = None, epochs: int 
         "quantisation": quant,
         "evaluation_backend": "sparse-cpu",
         **evaluation,
-        "note": provenance_note(test.provenance),
+        "note": data_note(test),
         "versions": _versions(),
     }
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(out, exc, "cannot create the output folder") from None
     net_path = out / f"{stem}.nir"
     net.to_nir(net_path)
     atomic_write_text(out / f"{stem}.json", json.dumps(meta, indent=1, sort_keys=True, default=json_default) + "\n")

@@ -48,7 +48,7 @@ import math
 
 from spikebench.core.units import si, si_interval, si_signed, text_table
 
-from .common import FORMATS, add_format, positive, write_csv, write_json
+from .common import FORMATS, MAX_DRAWS, MAX_SEED, add_format, at_most, positive, seed, write_csv, write_json
 
 _DESCRIPTION = """\
 Rank the chips for a deployment. The network's counts come from --counts FILE, from --results DIR
@@ -89,8 +89,9 @@ def register(sub) -> None:
     p.add_argument("--chips", default="all", help="'all' (default) or a comma-separated list, e.g. loihi2,akida")
     add_format(p, FORMATS)
     p.add_argument("--draws", type=int, default=1000,
-                   help="stability draws of the constants (default 1000; 0 skips)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the data and of the stability draws (default 0)")
+                   help=f"stability draws of the constants, 0 to {MAX_DRAWS:,} (default 1000; 0 skips)")
+    p.add_argument("--seed", type=int, default=0,
+                   help=f"seed of the data and of the stability draws, 0 to {MAX_SEED} (default 0)")
     p.add_argument("--limit", type=int, default=None, help="with --workload: simulate at most N test samples")
     p.add_argument("--data-dir", default=None, help="with --workload: dataset folder (default: the workload's own)")
     p.add_argument("--backend", default=None,
@@ -124,6 +125,8 @@ def run(args) -> int:
         raise SpikebenchError("--accuracy states the task metric of a --counts file; with --workload or --results "
                               "the metric is measured")
     positive(args.limit, "--limit")
+    at_most(args.draws, "--draws", MAX_DRAWS)
+    seed(args.seed)
     if args.network is not None and not args.results:
         raise SpikebenchError("--network picks one of the networks of a results store: use it with --results DIR")
     constraints = Constraints(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from spikebench.core.units import percent, si, si_range, text_table
 
-from .common import add_format, write_csv, write_json
+from .common import MAX_DRAWS, MAX_SEED, add_format, at_most, seed, write_csv, write_json
 
 ESTIMATES_SCHEMA = "spikebench.estimates/1"
 QUANTITIES = ("energy_dynamic_j", "energy_static_j", "energy_j", "latency_s")
@@ -37,8 +37,8 @@ def register(sub) -> None:
                    help="hold every step to the counts file's timestep_s (real-time operation)")
     p.add_argument("--sensitivity", type=int, default=0, metavar="N",
                    help="also sample the constants N times within their intervals and report how often the "
-                        "energy ranking changes")
-    p.add_argument("--seed", type=int, default=0, help="seed of the --sensitivity draws (default 0)")
+                        f"energy ranking changes (0 to {MAX_DRAWS:,}; default 0: none)")
+    p.add_argument("--seed", type=int, default=0, help=f"seed of the --sensitivity draws, 0 to {MAX_SEED} (default 0)")
     p.set_defaults(func=run)
 
 
@@ -95,8 +95,8 @@ def run(args) -> int:
     from spikebench.hardware_models.sensitivity import rank_stability
 
     names = resolve_chips(args.chips)  # fail on an unknown chip before reading anything
-    if args.sensitivity < 0:
-        raise SpikebenchError(f"--sensitivity must be a number of draws >= 0, got {args.sensitivity}")
+    at_most(args.sensitivity, "--sensitivity", MAX_DRAWS)
+    seed(args.seed)
     if args.sensitivity and args.format == "csv":
         raise SpikebenchError("--sensitivity prints with --format table or json, not csv")
     counts = EventCounts.from_json(args.counts)

@@ -19,6 +19,10 @@ def register(sub) -> None:
     p.add_argument("results_dir", metavar="RESULTS_DIR", nargs="?", help="results folder written by `spikebench run`")
     p.add_argument("--results", metavar="DIR", default=None, help="the results folder (instead of RESULTS_DIR)")
     p.add_argument("--out", default="reports", help="report folder (created if missing; default: reports)")
+    p.add_argument("--run", metavar="RUN_ID", default=None,
+                   help="report this run only (its id: a folder name under RESULTS_DIR/runs); default: per cell, the "
+                        "latest run that finished it, with a note when those runs differ in seed, limit, data, chips "
+                        "or networks")
     p.set_defaults(func=run)
 
 
@@ -31,7 +35,7 @@ def run(args) -> int:
         raise SpikebenchError("name the results folder: spikebench report RESULTS_DIR (or --results DIR)")
     if len(given) == 2 and given[0] != given[1]:
         raise SpikebenchError(f"two results folders given ({given[0]} and --results {given[1]}); give one")
-    written = build_report(given[0], args.out)
+    written = build_report(given[0], args.out, run_id=args.run)
     for _rel, path in written.items():
         print(path)
     print(f"{len(written)} files written; HTML report: {written['index.html']}")

@@ -24,6 +24,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     import dataclasses
+    import os
 
     import numpy as np
 
@@ -36,8 +37,11 @@ def run(args) -> int:
     from spikebench.core.units import text_table
 
     get_backend(args.backend)  # fail on an unknown name before reading anything
-    counts_out = check_output_path(args.counts_out, what="counts file") if args.counts_out else None
-    outputs_out = check_output_path(args.outputs_out, what="outputs file") if args.outputs_out else None
+    inputs = (args.network, args.spikes)  # an output may never replace what we read
+    counts_out = check_output_path(args.counts_out, what="counts file", inputs=inputs) if args.counts_out else None
+    outputs_out = check_output_path(args.outputs_out, what="outputs file", inputs=inputs) if args.outputs_out else None
+    if counts_out and outputs_out and os.path.realpath(counts_out) == os.path.realpath(outputs_out):
+        raise SpikebenchError(f"{outputs_out}: --outputs-out and --counts-out name the same file; give two paths")
     net = Network.from_nir(args.network)
     spikes = SpikeTrain.load_npz(args.spikes)
     if args.timestep_s is not None:

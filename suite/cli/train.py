@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 
-from .common import FORMATS, add_format, positive, write_csv, write_json
+from .common import FORMATS, MAX_EPOCHS, MAX_SEED, add_format, at_most, positive, seed, write_csv, write_json
 
 
 def register(sub) -> None:
@@ -26,8 +26,9 @@ def register(sub) -> None:
     p.add_argument("--data-dir", default=None,
                    help="folder with the real data (default: $SPIKEBENCH_DATA, else the offline synthetic data)")
     p.add_argument("--require-real", action="store_true", help="refuse synthetic data")
-    p.add_argument("--epochs", type=int, default=None, help="training epochs (default: the workload's)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the initialisation and the data order (default 0)")
+    p.add_argument("--epochs", type=int, default=None, help=f"training epochs, 1 to {MAX_EPOCHS} (default: the workload's)")
+    p.add_argument("--seed", type=int, default=0,
+                   help=f"seed of the initialisation and the data order, 0 to {MAX_SEED} (default 0)")
     p.add_argument("--data-seed", type=int, default=0,
                    help="seed of the offline synthetic data set (default 0: the data the shipped networks used)")
     p.add_argument("--out", default=".", help="folder for <workload>.nir and <workload>.json (default: .)")
@@ -40,21 +41,21 @@ def register(sub) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from spikebench.core.errors import SpikebenchError
+    from spikebench.core.fileio import check_writable_folder
     from spikebench.training import train_workload
     from spikebench.workloads import get_workload
 
     wl = get_workload(args.workload)
     wl.check_variant(args.variant)
-    if args.epochs is not None and args.epochs < 1:
-        raise SpikebenchError(f"--epochs must be >= 1, got {args.epochs}")
+    at_most(args.epochs, "--epochs", MAX_EPOCHS, low=1)
     positive(args.limit, "--limit")
     positive(args.test_limit, "--test-limit")
-    if args.seed < 0 or args.data_seed < 0:
-        raise SpikebenchError(f"--seed and --data-seed must be >= 0, got {args.seed} and {args.data_seed}")
+    seed(args.seed)
+    seed(args.data_seed, "--data-seed")
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise SpikebenchError(f"{out}: exists and is not a folder; give a folder for --out")
+    # before any training: the folder (or its nearest existing parent) must take the two files
+    stem = wl.name if args.variant is None else f"{wl.name}-{args.variant}"
+    check_writable_folder(out, what="--out folder", names=(f"{stem}.nir", f"{stem}.json"))
     log = print if args.format == "table" else (lambda *a, **k: print(*a, file=sys.stderr, **k))
     meta = train_workload(wl, data_dir=args.data_dir, epochs=args.epochs, seed=args.seed, data_seed=args.data_seed,
                           require_real=args.require_real, out_dir=out, limit=args.limit, test_limit=args.test_limit,

@@ -57,9 +57,12 @@ def run(args) -> int:
 
     all_cases = cases()
     if args.counts_dir is not None:
+        from spikebench.core.fileio import check_writable_folder
+
         folder = Path(args.counts_dir)
         if not folder.is_dir():
             raise SpikebenchError(f"{folder}: not an existing folder; create it first")
+        check_writable_folder(folder, what="--counts-dir folder")
         for case in all_cases:
             name = "".join(ch if ch.isalnum() or ch in "-._" else "_" for ch in case.case_id)
             case.build().to_json(folder / f"{name}.json")

@@ -15,6 +15,13 @@ import numpy as np
 from .errors import FileFormatError, InvalidSpikesError
 
 NPZ_KEYS = ("sample_ptr", "times", "indices")
+#: Bounds on the scalar fields of a spikes ``.npz`` (sanity, not physics): a file claiming more is refused
+#: before anything is allocated. 10^7 steps is 2.8 h at 1 ms per step; 10^8 channels is a hundred times
+#: the largest input of the shipped workloads' kind; samples x steps at most 2 x 10^8 keeps the per-step
+#: pointers the simulators build (8 bytes per sample and step) under 1.6 GB.
+NPZ_MAX_TIMESTEPS = 10**7
+NPZ_MAX_CHANNELS = 10**8
+NPZ_MAX_SAMPLE_STEPS = 2 * 10**8
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -225,12 +232,15 @@ class SpikeTrain:
 
         try:
             with np.load(path, allow_pickle=False) as z:
+                _check_npz_sizes(path, z)  # before decompressing: a small file may claim terabytes
                 data = {k: z[k] for k in z.files}
         except FileNotFoundError:
             raise FileFormatError(f"{path}: no such spikes file") from None
         except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
             raise FileFormatError(f"{path}: not a readable .npz spikes file ({exc})") from None
-        ts = float(data["timestep_s"]) if "timestep_s" in data else 1e-3
+        ts = _npz_scalar(path, data, "timestep_s", float) if "timestep_s" in data else 1e-3
+        if not (np.isfinite(ts) and ts > 0):
+            raise InvalidSpikesError(f"{path}: field timestep_s must be a positive, finite number of seconds, got {ts!r}")
         if "spikes" in data:
             try:
                 return cls.from_dense(data["spikes"], timestep_s=ts)
@@ -242,11 +252,63 @@ class SpikeTrain:
                 f"{path}: spikes file lacks {', '.join(missing)}; expected either a dense 'spikes' "
                 f"array (samples, timesteps, n) or the sparse keys {', '.join(NPZ_KEYS)}, timesteps, n"
             )
+        timesteps = _npz_scalar(path, data, "timesteps", int, 1, NPZ_MAX_TIMESTEPS)
+        n = _npz_scalar(path, data, "n", int, 1, NPZ_MAX_CHANNELS)
+        for k in NPZ_KEYS:
+            arr = data[k]
+            if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
+                raise InvalidSpikesError(f"{path}: field {k} must be a 1-D integer array, got dtype {arr.dtype} "
+                                         f"shape {arr.shape}")
+        if (len(data["sample_ptr"]) - 1) * timesteps > NPZ_MAX_SAMPLE_STEPS:
+            raise InvalidSpikesError(f"{path}: {len(data['sample_ptr']) - 1} samples x {timesteps} timesteps exceeds "
+                                     f"{NPZ_MAX_SAMPLE_STEPS:.0e} sample-steps; split the file")
         try:
             return cls(sample_ptr=data["sample_ptr"], times=data["times"], indices=data["indices"],
-                       timesteps=int(data["timesteps"]), n=int(data["n"]), timestep_s=ts)
+                       timesteps=timesteps, n=n, timestep_s=ts)
         except (InvalidSpikesError, TypeError, ValueError) as exc:
             raise InvalidSpikesError(f"{path}: {exc}") from None
+
+
+#: Most bytes the arrays of one spikes ``.npz`` may hold once decompressed (4 GiB).
+NPZ_MAX_BYTES = 4 * 2**30
+
+
+def _check_npz_sizes(path, z) -> None:
+    """Refuse (one line naming the field) an ``.npz`` whose arrays, by their headers, would decompress to
+    more than :data:`NPZ_MAX_BYTES`; read nothing else."""
+    import zipfile
+
+    total = 0
+    for key in z.files:
+        try:
+            with z.zip.open(f"{key}.npy") as fh:
+                version = np.lib.format.read_magic(fh)
+                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                shape, _, dtype = read(fh)
+        except (KeyError, ValueError, TypeError, OSError, SyntaxError, zipfile.BadZipFile, EOFError):
+            continue  # np.load reports what it cannot read
+        size = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        total += size
+        if total > NPZ_MAX_BYTES:
+            raise InvalidSpikesError(f"{path}: field {key} (shape {tuple(shape)}, {dtype}) would take {size / 2**30:.3g} "
+                                     f"GiB; spikes files are read up to {NPZ_MAX_BYTES / 2**30:g} GiB: split the file")
+
+
+def _npz_scalar(path, data: dict, key: str, kind: type, low=None, high=None):
+    """Field ``key`` of a spikes ``.npz`` as one ``kind`` (float or int) in [``low``, ``high``], else an
+    :class:`InvalidSpikesError` naming the field (an array, a string, a bool, a fraction where an
+    integer belongs, a value out of range)."""
+    arr = data[key]
+    if arr.ndim != 0 and arr.size != 1:
+        raise InvalidSpikesError(f"{path}: field {key} must be a single number, got an array of shape {arr.shape}")
+    want = (np.integer,) if kind is int else (np.integer, np.floating)
+    if arr.dtype == np.bool_ or not any(np.issubdtype(arr.dtype, w) for w in want):
+        raise InvalidSpikesError(f"{path}: field {key} must be {'an integer' if kind is int else 'a number'}, "
+                                 f"got dtype {arr.dtype}")
+    value = kind(arr.reshape(()).item())
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise InvalidSpikesError(f"{path}: field {key} must be in [{low}, {high}], got {value}")
+    return value
 
 
 def random_spikes(samples: int, timesteps: int, n_in: int, density: float, seed: int = 0,

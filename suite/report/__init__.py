@@ -94,7 +94,7 @@ from pathlib import Path
 
 from spikebench.core import bibliography as bib
 from spikebench.core.errors import SpikebenchError
-from spikebench.core.fileio import atomic_write_bytes, atomic_write_text
+from spikebench.core.fileio import atomic_write_bytes, atomic_write_text, check_writable_folder, output_error
 
 from .data import REFERENCE_BACKEND, OnChip, ReportData
 from .figures import (
@@ -113,6 +113,7 @@ from .tables import build_tables
 
 
 def _check_out_dir(out: Path, results: Path) -> None:
+    """Before building anything: the report folder is a folder (or can be made), writable, and not the store."""
     if out.exists() and not out.is_dir():
         raise SpikebenchError(f"{out}: is a file; give a folder for the report (--out)")
     try:
@@ -120,6 +121,7 @@ def _check_out_dir(out: Path, results: Path) -> None:
             raise SpikebenchError(f"{out}: is the results folder itself; write the report to another folder")
     except OSError as exc:
         raise SpikebenchError(f"{out}: cannot use this report folder ({exc})") from None
+    check_writable_folder(out, what="report folder (--out)")
 
 
 def cited_keys(tables: list[Table]) -> list[str]:
@@ -127,16 +129,20 @@ def cited_keys(tables: list[Table]) -> list[str]:
     return list(dict.fromkeys(k for t in tables for k in t.cited_keys()))
 
 
-def build_report(results_dir, out_dir) -> dict[str, Path]:
+def build_report(results_dir, out_dir, *, run_id: str | None = None) -> dict[str, Path]:
     """Read a results store and write the report into ``out_dir`` (created).
 
-    Returns ``{relative name: path}`` of every written file, ``index.html`` last. Raises
+    ``run_id``: report that run only (default: per cell, the latest run that finished it; when those
+    runs differ in seed, limit, data folder, chips or networks the report says so in a note). Returns
+    ``{relative name: path}`` of every written file, ``index.html`` last. Raises
     :class:`SpikebenchError` (one line) for a folder that is not a results store, another schema
-    version, or a store without finished cells; nothing is written then.
+    version, a store without finished cells, an unknown run, a physically impossible stored value
+    (negative or infinite energy or time, a task fraction outside [0, 1]) or a report folder that
+    cannot be written; nothing is written then.
     """
     results_dir, out_dir = Path(results_dir), Path(out_dir)
-    data = ReportData.load(results_dir)
     _check_out_dir(out_dir, results_dir)
+    data = ReportData.load(results_dir, run_id=run_id)
     tables = build_tables(data)
     keys = cited_keys(tables)
     figures = build_figures(data)
@@ -155,7 +161,7 @@ def build_report(results_dir, out_dir) -> dict[str, Path]:
         for sub in ("", "tables", "figures"):
             (out_dir / sub).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise SpikebenchError(f"{out_dir}: cannot create the report folder ({exc.strerror})") from None
+        raise output_error(out_dir, exc, "cannot create the report folder") from None
     written: dict[str, Path] = {}
     for rel, blob in files.items():
         atomic_write_bytes(out_dir / rel, blob)

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spikebench.core.errors import FileFormatError, SpikebenchError
+from spikebench.core.errors import FileFormatError, SpikebenchError, UnknownNameError
 from spikebench.results import COLUMNS, FLOAT_NETWORK_SOURCE, REFERENCE_BACKEND, ResultsStore, parse_deployment
 
 HEADLINE_METRICS = ("accuracy", "auroc")
@@ -103,19 +103,34 @@ class ReportData:
     root: Path
     networks: dict = field(default_factory=dict)  # workload -> [networks], the shipped reference first
     hashes: dict = field(default_factory=dict)  # (workload, network) -> content hash ("" when not stored)
+    run_id: str | None = None  # the one run reported (``--run``); None: per cell, the latest run
+    mixing: str = ""  # what the runs in the report differ in (:func:`mixing_note`; "" when they do not)
 
     @classmethod
-    def load(cls, results_dir) -> ReportData:
-        """Read a store; :class:`SpikebenchError` (one line) for a missing, foreign or empty one."""
+    def load(cls, results_dir, *, run_id: str | None = None) -> ReportData:
+        """Read a store; :class:`SpikebenchError` (one line) for a missing, foreign or empty one, an
+        unknown ``run_id`` (then only that run's rows are read) or a physically impossible stored value
+        (:func:`check_physical`)."""
         root = Path(results_dir)
         if not root.exists():
             raise FileFormatError(f"{root}: no such results folder; run `spikebench run --out {root}` first")
         store = ResultsStore(root).open(create=False)
-        frame = store.frame()
+        if run_id is None:
+            frame = store.frame()
+        else:
+            known = store.runs()
+            if run_id not in known:
+                raise UnknownNameError(f"{root}: no run {run_id!r} in this store; its runs: "
+                                       + (", ".join(known) or "none"))
+            frame = store.frame(latest_only=False)  # a run writes each cell once: its rows are unique
+            frame = frame[frame["run_id"] == run_id].reset_index(drop=True)
         missing = [c for c in COLUMNS if c not in frame.columns]
         if missing:
             raise FileFormatError(f"{root}: results rows lack column(s) {', '.join(missing)}")
         if frame.empty:
+            if run_id is not None:
+                raise SpikebenchError(f"{root}: run {run_id} has no finished cells; "
+                                      f"resume it (`spikebench run --out {root} --resume`) or report another run")
             raise SpikebenchError(f"{root}: the results store has no finished cells yet; "
                                   "run `spikebench run` (or --resume) before `spikebench report`")
         frame = ResultsStore.label_networks(frame)
@@ -124,6 +139,7 @@ class ReportData:
             for col in ("workload", "backend", "metric", "kind", "data"):
                 if not isinstance(rec.get(col), str) or not rec[col]:
                     raise FileFormatError(f"{root}: a row has no {col} (run {rec.get('run_id')!r})")
+            check_physical(rec, root)
             rec["chip"] = rec.get("chip") if isinstance(rec.get("chip"), str) else ""
             rec["value"], rec["low"], rec["high"] = _num(rec.get("value")), _num(rec.get("low")), _num(rec.get("high"))
             rec["source"] = rec.get("source") if isinstance(rec.get("source"), str) else ""
@@ -153,7 +169,7 @@ class ReportData:
             except (OSError, ValueError):
                 runs[run_id] = {"run_id": run_id}
         return cls(frame=frame, rows=rows, workloads=workloads, chips=chips, backends=backends, runs=runs, root=root,
-                   networks=networks, hashes=hashes)
+                   networks=networks, hashes=hashes, run_id=run_id, mixing=mixing_note(runs, frame))
 
     # networks
     def net(self, workload, network=None) -> str:
@@ -300,10 +316,120 @@ class ReportData:
         return sheet.title if sheet is not None else chip
 
 
+# ---- what a report may not show: impossible values, and runs that differ -----------------------------
+
+#: Units of the quantities that can be neither negative nor infinite (energy in joules, time in seconds).
+PHYSICAL_UNITS = ("J", "s")
+
+
+def check_physical(rec: dict, root) -> None:
+    """Refuse (:class:`FileFormatError`, one line naming the run, the cell and the column) a stored row
+    whose value is physically impossible: an energy or a time (unit J or s) that is negative, infinite,
+    or (chip estimates and measurements) not a number, or whose low <= value <= high fails; a task
+    fraction (unit 1: accuracy, AUROC, ...) outside [0, 1].
+
+    Energies and times go through :class:`spikebench.hardware_models.Interval`, the check
+    ``spikebench choose`` applies to the same rows (:meth:`ResultsStore.estimates`). Missing values
+    (null; ``low``/``high`` are optional) pass: a store may leave them out."""
+    from spikebench.hardware_models import Interval
+
+    unit, kind, metric = rec.get("unit"), rec.get("kind"), rec.get("metric")
+    cell = "/".join(str(rec.get(k)) for k in ("workload", "network", "backend") if rec.get(k))
+    where = f"{root}: run {rec.get('run_id')}, cell {cell}" + (f", chip {rec['chip']}" if rec.get("chip") else "")
+
+    def bad(col, v, rule):
+        raise FileFormatError(f"{where}: {metric} {col} = {v!r} is impossible ({rule}); "
+                              f"rerun the cell, or report another run with --run")
+
+    def number(col):
+        v = rec.get(col)
+        if v is None:
+            return None
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            bad(col, v, "not a number")
+
+    vals = {c: number(c) for c in ("value", "low", "high")}
+    if unit in PHYSICAL_UNITS:
+        for col, v in vals.items():
+            if v is None or (math.isnan(v) and (col != "value" or kind == "task")):
+                continue  # optional bounds (null reads as NaN), and task times that are undefined (no detection)
+            try:
+                Interval(low=v, nominal=v, high=v)
+            except ValueError:
+                bad(col, v, f"{'an energy' if unit == 'J' else 'a time'} must be finite and >= 0 {unit}")
+        lo, v, hi = (vals[c] for c in ("low", "value", "high"))
+        if all(x is not None and not math.isnan(x) for x in (lo, v, hi)):
+            try:
+                Interval(low=lo, nominal=v, high=hi)
+            except ValueError:
+                bad("low/value/high", (lo, v, hi), "low <= value <= high must hold")
+    elif unit == "1" and kind == "task":
+        for col, v in vals.items():
+            if v is not None and not math.isnan(v) and not 0.0 <= v <= 1.0:
+                bad(col, v, "a task metric is a fraction in [0, 1]")
+
+
+#: Run configuration keys that change a run's numbers (``workloads`` and ``backends`` only say which
+#: cells it ran; cells of different runs sit side by side in every report).
+MIXING_KEYS = ("seed", "limit", "data_dir", "require_real", "chips", "networks", "timestep_s", "timesteps", "device")
+#: Keys a configuration leaves out when they hold their default (a run of the shipped networks).
+_DEFAULT_WHEN_MISSING = ("networks", "timestep_s", "timesteps")
+
+
+def _run_facts(doc, frame, run_id: str) -> dict:
+    """The :data:`MIXING_KEYS` of one run: its configuration's, else (seed) what its rows carry."""
+    cfg = doc.get("config") if isinstance(doc, dict) and isinstance(doc.get("config"), dict) else {}
+    facts = {}
+    for k in MIXING_KEYS:
+        if k in cfg:
+            facts[k] = cfg[k]
+        elif k in _DEFAULT_WHEN_MISSING:
+            facts[k] = "default"
+        elif k == "seed" and "seed" in frame:
+            seeds = sorted({int(s) for s in frame.loc[frame["run_id"] == run_id, "seed"] if _num(s) is not None})
+            facts[k] = seeds[0] if len(seeds) == 1 else (seeds or "not recorded")
+        else:
+            facts[k] = "not recorded"
+    return facts
+
+
+def _show(v) -> str:
+    import json
+
+    return v if isinstance(v, str) else json.dumps(v, sort_keys=True)
+
+
+def run_differences(runs: dict, frame) -> dict[str, dict[str, str]]:
+    """``{key: {run_id: value}}`` for each :data:`MIXING_KEYS` key on which the runs disagree."""
+    facts = {r: _run_facts(doc, frame, r) for r, doc in runs.items()}
+    out = {}
+    for k in MIXING_KEYS:
+        shown = {r: _show(f[k]) for r, f in facts.items()}
+        if len(set(shown.values())) > 1:
+            out[k] = shown
+    return out
+
+
+def mixing_note(runs: dict, frame) -> str:
+    """One sentence saying which runs the report mixes and what differs, "" when the runs agree (or one run)."""
+    if len(runs) < 2:
+        return ""
+    diff = run_differences(runs, frame)
+    if not diff:
+        return ""
+    parts = [f"{k} differs (" + "; ".join(f"run {r}: {v}" for r, v in by.items()) + ")" for k, by in diff.items()]
+    return (f"This store mixes runs: {', '.join(runs)}; " + "; ".join(parts) + ". Each cell's rows come from the "
+            "latest run that finished it, so cells side by side were not run alike; `spikebench report --run RUN_ID` "
+            "reports one run.")
+
+
 def _chip_sheet(chip):
     from spikebench.hardware_models import CHIPS
 
     return CHIPS[chip].sheet if chip in CHIPS else None
 
 
-__all__ = ["BASES", "HEADLINE_METRICS", "REFERENCE_BACKEND", "OnChip", "ReportData", "metric_label", "slug"]
+__all__ = ["BASES", "HEADLINE_METRICS", "MIXING_KEYS", "REFERENCE_BACKEND", "OnChip", "ReportData", "check_physical",
+           "metric_label", "mixing_note", "run_differences", "slug"]

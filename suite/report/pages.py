@@ -59,6 +59,11 @@ def html_page(data: ReportData, tables: list[Table], figures, keys: list[str], f
              f'<p class="muted">Results folder <code>{esc(str(data.root))}</code>; {len(data.frame)} rows from '
              f"{len(data.runs)} run(s); {len(data.workloads)} workload(s), {len(data.chips)} chip model(s). "
              f"Report by spikebench {esc(__version__)}.</p>"]
+    if data.run_id is not None:
+        parts.append(f'<p id="one-run">Run {esc(data.run_id)} only (<code>--run</code>): the other runs of the store '
+                     "are left out.</p>")
+    if data.mixing:
+        parts.append(f'<div class="banner" id="mixing-note">&#9888; {esc(data.mixing)}</div>')
     syn = data.synthetic_workloads()
     if syn:
         parts.append(f'<div class="banner" id="synthetic-banner">&#9888; {esc(SYNTHETIC_BANNER)} Synthetic data in: '
@@ -129,6 +134,10 @@ def html_page(data: ReportData, tables: list[Table], figures, keys: list[str], f
 def markdown_page(data: ReportData, tables: list[Table], figures, keys: list[str]) -> str:
     """Every table in Markdown, the figure list, the references (``keys``) and the runs."""
     lines = ["# spikebench report", ""]
+    if data.run_id is not None:
+        lines += [f"Run {data.run_id} only (`--run`): the other runs of the store are left out.", ""]
+    if data.mixing:
+        lines += [f"> **Note:** {data.mixing}", ""]
     syn = data.synthetic_workloads()
     if syn:
         lines += [f"> **Warning:** {SYNTHETIC_BANNER} Synthetic data in: {', '.join(syn)}.", ""]

@@ -327,7 +327,7 @@ def test_cli_results_path(tmp_path, capsys, monkeypatch):
     (["--max-latency-ms", "0"], "--max-latency-ms must be a finite number > 0"),
     (["--min-accuracy", "80", "--accuracy", "0.9"], "--min-accuracy must be in [0, 1]"),
     (["--min-accuracy", "0.8"], "--min-accuracy needs the network's task metric"),
-    (["--draws", "-1"], "--draws must be an integer >= 0"),
+    (["--draws", "-1"], "--draws must be an integer in [0, 100000]"),
     (["--max-power-mw", "10", "--chips", "loihi,loihi2,akida,truenorth,spinnaker2"],
      "--max-power-mw rules out every chip that meets the other constraints: loosen --max-power-mw from 10 to"),
     (["--max-latency-ms", "0.01", "--chips", "loihi,loihi2"],
