@@ -163,11 +163,11 @@ class ReportData:
             backends[w] = sorted(bs, key=lambda b: (b != REFERENCE_BACKEND, b))
         networks = {w: ResultsStore.networks_of(frame, w) for w in workloads}
         runs = {}
-        for run_id in sorted(set(frame["run_id"])):
+        for rid in sorted(set(frame["run_id"])):
             try:
-                runs[run_id] = store.run_config(run_id)
+                runs[rid] = store.run_config(rid)
             except (OSError, ValueError):
-                runs[run_id] = {"run_id": run_id}
+                runs[rid] = {"run_id": rid}
         return cls(frame=frame, rows=rows, workloads=workloads, chips=chips, backends=backends, runs=runs, root=root,
                    networks=networks, hashes=hashes, run_id=run_id, mixing=mixing_note(runs, frame))
 
@@ -371,11 +371,12 @@ def check_physical(rec: dict, root) -> None:
                 bad(col, v, "a task metric is a fraction in [0, 1]")
 
 
-#: Run configuration keys that change a run's numbers (``workloads`` and ``backends`` only say which
-#: cells it ran; cells of different runs sit side by side in every report).
-MIXING_KEYS = ("seed", "limit", "data_dir", "require_real", "chips", "networks", "timestep_s", "timesteps", "device")
-#: Keys a configuration leaves out when they hold their default (a run of the shipped networks).
-_DEFAULT_WHEN_MISSING = ("networks", "timestep_s", "timesteps")
+#: Run configuration keys that change a run's numbers (``workloads``, ``backends`` and ``networks`` only
+#: say which cells it ran — a network is part of a cell's identity, rows carry its name and content hash —
+#: and cells of different runs sit side by side in every report).
+MIXING_KEYS = ("seed", "limit", "data_dir", "require_real", "chips", "timestep_s", "timesteps", "device")
+#: Keys a configuration written before they existed leaves out: missing means the default (None).
+_DEFAULT_WHEN_MISSING = ("timestep_s", "timesteps")
 
 
 def _run_facts(doc, frame, run_id: str) -> dict:
@@ -386,7 +387,7 @@ def _run_facts(doc, frame, run_id: str) -> dict:
         if k in cfg:
             facts[k] = cfg[k]
         elif k in _DEFAULT_WHEN_MISSING:
-            facts[k] = "default"
+            facts[k] = None
         elif k == "seed" and "seed" in frame:
             seeds = sorted({int(s) for s in frame.loc[frame["run_id"] == run_id, "seed"] if _num(s) is not None})
             facts[k] = seeds[0] if len(seeds) == 1 else (seeds or "not recorded")
@@ -398,6 +399,8 @@ def _run_facts(doc, frame, run_id: str) -> dict:
 def _show(v) -> str:
     import json
 
+    if v is None:
+        return "default"
     return v if isinstance(v, str) else json.dumps(v, sort_keys=True)
 
 

@@ -32,12 +32,14 @@ def test_a_store_of_runs_that_differ_says_so(tmp_path, capsys):
     note = ReportData.load(root).mixing
     # old code: no note; cells of seed 0 and seed 7 sat side by side unmarked
     assert note.startswith("This store mixes runs: ")
-    first, second = sorted([(a, "0", "null"), (b, "7", "16")])  # runs in id order (one second: random suffix)
+    first, second = sorted([(a, "0", "default"), (b, "7", "16")])  # runs in id order (one second: random suffix)
     assert f"seed differs (run {first[0]}: {first[1]}; run {second[0]}: {second[1]})" in note
     assert f"limit differs (run {first[0]}: {first[2]}; run {second[0]}: {second[2]})" in note
     assert 'chips differs' in note and "data_dir" not in note and "workloads" not in note
+    assert ReportData.load(root).run_id is None  # without --run, every run is reported
     assert main(["report", str(root), "--out", str(tmp_path / "out")]) == 0
-    assert f"> **Note:** {note}" in (tmp_path / "out" / "summary.md").read_text()
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert f"> **Note:** {note}" in summary and "only (`--run`)" not in summary
     assert 'id="mixing-note"' in (tmp_path / "out" / "index.html").read_text()
 
 
@@ -45,6 +47,16 @@ def test_runs_that_agree_give_no_note(tmp_path):
     same = {"workloads": ["nmnist"], "backends": ["sparse-cpu"], "chips": ["loihi", "akida"], "seed": 0,
             "limit": None, "data_dir": None}
     root, _, _ = two_run_store(tmp_path / "r", second={**same, "workloads": ["shd"]})
+    assert ReportData.load(root).mixing == ""
+
+
+def test_runs_of_different_networks_are_not_mixing(tmp_path):
+    """A network is part of a cell (rows carry its name and hash): two runs of different networks, alike
+    otherwise, hold different cells, as `make demo` writes them; a binning left out reads as the default."""
+    same = {"workloads": ["nmnist"], "backends": ["sparse-cpu"], "chips": ["loihi", "akida"], "seed": 0,
+            "limit": None, "data_dir": None}
+    root, _, _ = two_run_store(tmp_path / "r", second={**same, "workloads": ["shd"], "timestep_s": None,
+                                                        "networks": [{"name": "mine", "hash": "0123"}]})
     assert ReportData.load(root).mixing == ""
 
 
