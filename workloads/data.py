@@ -409,8 +409,15 @@ def ensure_generated(base: Path, part: str, generate: Callable[[Path], dict], *,
     """
     target = base / part
     rec = _marker_record(target)
-    if rec is not None and rec.get("params") == params and manifest_mismatch(target, rec.get("files")) is None:
-        return target  # the requested parameters, and exactly the files generated (sha256 manifest)
+    if rec is not None and rec.get("params") == params:
+        why = manifest_mismatch(target, rec.get("files"))
+        if why is None:
+            return target  # the requested parameters, and exactly the files generated (sha256 manifest)
+        import warnings
+
+        # the user should know their cache was touched (and that results before this may have used it)
+        warnings.warn(f"{target}: cached data does not match its manifest ({why}); regenerating it",
+                      stacklevel=2)
     try:
         base.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

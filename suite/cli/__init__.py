@@ -70,7 +70,15 @@ def _quiet_stdout() -> None:
         pass
 
 
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """Warnings (a regenerated data cache, a fallback taken) as one line, like our errors."""
+    return f"spikebench: warning: {one_line(str(message))}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
+    warnings.formatwarning = _one_line_warning
     if _stdout_closed():  # before any work: every result would be lost
         return _fail("standard output is closed; redirect it to a file or /dev/null instead of closing it")
     parser = build_parser()

@@ -111,7 +111,8 @@ def test_tampered_cache_is_regenerated_and_gives_the_fresh_data(tmp_cache, split
     fresh = wl.load(split)
     src = wl.source(split)
     tamper(src.path)
-    again = wl.load(split)  # the tampered copy is replaced (atomically), not read
+    with pytest.warns(UserWarning, match="does not match its manifest .*; regenerating it"):
+        again = wl.load(split)  # the tampered copy is replaced (atomically), not read, and the user is told
     assert _same(again, fresh)
     assert not list(tmp_cache.rglob(f"{D.TMP_PREFIX}*"))
 
