@@ -203,7 +203,8 @@ def run_cell(workload_name: str, backend: str, cfg: RunConfig, choice: NetworkCh
                     kind="measured", source=f"{data.spikes.timesteps} steps x {data.spikes.timestep_s:g} s per input",
                     **common))
     rows.append(Row(metric="wall_time_per_inference_s", value=result.wall_time_s / n, unit="s", kind="measured",
-                    source=f"{backend} on {result.device}, wall clock, {n} samples in one call", **common))
+                    source=f"{backend} on {result.device}, wall clock of the whole call ({n} samples in one call; "
+                           f"{result.timing()})", **common))
     if e0 is not None and e1 is not None and math.isfinite(e1 - e0):
         rows.append(Row(metric="gpu_energy_per_inference_j", value=(e1 - e0) / n, unit="J", kind="measured",
                         source="NVML total-energy counter delta around the synchronised run (whole board)", **common))

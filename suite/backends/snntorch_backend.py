@@ -130,6 +130,7 @@ class SnnTorchBackend:
 
     def simulate(self, network: Network, spikes: SpikeTrain, *, device: str | None = None, record: bool = False,
                  batch_size: int = 64, prepared=None) -> SimulationResult:
+        t_call = time.perf_counter()
         torch = _torch()
         import snntorch as snn
 
@@ -137,7 +138,9 @@ class SnnTorchBackend:
             raise InvalidSpikesError(f"the spikes have {spikes.n} channels but the network takes {network.n_in} inputs")
         if batch_size < 1:
             raise InvalidSpikesError(f"batch_size must be >= 1, got {batch_size}")
+        t_prep = time.perf_counter()
         model, dev = prepared if prepared is not None else self.prepare(network, device)
+        prepare_s = time.perf_counter() - t_prep
         layers = layer_modules(model, snn)
         L = len(layers)
         if L != len(network.layers):
@@ -178,6 +181,7 @@ class SnnTorchBackend:
             [o.cpu().numpy() for o in out_last], samples=B, timesteps=T, timestep_s=spikes.timestep_s,
             source={"simulator": "spikebench", "backend": self.name, "network": network.name, "device": str(dev)},
         )
-        return SimulationResult(output_spikes=cpu_rasters[-1], counts=counts, wall_time_s=wall, backend=self.name,
+        return SimulationResult(output_spikes=cpu_rasters[-1], counts=counts, run_s=wall, prepare_s=prepare_s,
+                                wall_time_s=time.perf_counter() - t_call, backend=self.name,
                                 device=str(dev), layer_spikes=cpu_rasters if record else None,
                                 extra={"batch_size": batch_size})

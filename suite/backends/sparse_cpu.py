@@ -20,7 +20,39 @@ def int8_scale(matrix: np.ndarray) -> float:
 
     Such a matrix can be stored as int8 (a quarter of the bytes to stream per spike) and give
     exactly the float32 results of the float path whenever those are exact (see _kernel._run_layer).
+    The answer is the coarsest such s in 2**24 .. 2**-39 (:func:`_int8_scale_search` is the
+    definition). Found in a few vectorised passes, not one pass per candidate: the finest scale the
+    bound allows is the least power of two ``s_lo >= max|w| / 127``; if the weights are not all
+    integer multiples of it, no scale works; if they are, the coarsest is ``s_lo`` times the largest
+    power of two dividing every multiple (the lowest set bit of their bitwise OR).
     """
+    w = np.asarray(matrix)
+    if w.dtype not in (np.float32, np.float64):
+        w = w.astype(np.float64)
+    w = w.ravel()
+    if not w.size:
+        return 0.0
+    peak = float(np.max(np.abs(w)))
+    if peak == 0.0 or not np.isfinite(peak):
+        return 0.0
+    j = int(np.ceil(np.log2(peak / 127.0)))
+    while 127.0 * 2.0 ** (j - 1) >= peak:  # exact: the least j with 127 * 2**j >= peak
+        j -= 1
+    while 127.0 * 2.0**j < peak:
+        j += 1
+    j = max(j, -39)
+    if j > 24:
+        return 0.0
+    k = w * w.dtype.type(2.0**-j)  # exact (a power of two), |k| <= 127
+    if not np.array_equal(k, np.round(k)):
+        return 0.0
+    bits = int(np.bitwise_or.reduce(np.abs(k.astype(np.int64))))  # > 0: peak != 0
+    tz = (bits & -bits).bit_length() - 1
+    return 2.0 ** min(j + tz, 24)
+
+
+def _int8_scale_search(matrix: np.ndarray) -> float:
+    """:func:`int8_scale` by searching every candidate scale (the definition; tests compare the two)."""
     w = np.asarray(matrix, dtype=np.float64)
     peak = float(np.max(np.abs(w))) if w.size else 0.0
     if peak == 0.0:
@@ -378,7 +410,8 @@ class PreparedNetwork:
             spikes_in = totals[l, 1] - totals[l, 2] if net.integer else totals[l, 1]
         ec = EventCounts(layers=tuple(layers), samples=B, timesteps=T, timestep_s=spikes.timestep_s,
                          source={"simulator": "spikebench", "backend": SparseCPUBackend.name, "network": net.name})
-        return SimulationResult(output_spikes=rasters[-1], counts=ec, wall_time_s=wall, backend=SparseCPUBackend.name,
+        return SimulationResult(output_spikes=rasters[-1], counts=ec, wall_time_s=wall, run_s=wall,
+                                backend=SparseCPUBackend.name,
                                 device="cpu", layer_spikes=rasters if record else None,
                                 extra={"threads": n_threads})
 
@@ -409,11 +442,17 @@ class SparseCPUBackend:
     name = "sparse-cpu"
 
     def prepare(self, network: Network) -> PreparedNetwork:
-        return PreparedNetwork.build(network)
+        """``network`` packed for the kernel, built once per network and kept with it
+        (:meth:`~spikebench.core.network.Network.derived`): a loop over samples prepares nothing again."""
+        return network.derived("sparse-cpu", lambda: PreparedNetwork.build(network))
 
     def simulate(self, network: Network, spikes: SpikeTrain, *, device: str | None = None, record: bool = False,
                  threads: int | None = None) -> SimulationResult:
         if device not in (None, "cpu"):
             raise BackendUnavailableError(f"backend 'sparse-cpu' runs on the CPU only, not on device {device!r}; "
                                           "use backend 'snntorch' for CUDA")
-        return self.prepare(network).run(spikes, record=record, threads=threads)
+        t0 = time.perf_counter()
+        prepared = self.prepare(network)
+        prepare_s = time.perf_counter() - t0
+        result = prepared.run(spikes, record=record, threads=threads)
+        return dataclasses.replace(result, wall_time_s=time.perf_counter() - t0, prepare_s=prepare_s)

@@ -60,7 +60,7 @@ def run(args) -> int:
     c = result.counts
     if args.format == "json":
         write_json({"backend": result.backend, "device": result.device, "wall_time_s": result.wall_time_s,
-                    "counts": c.to_dict()})
+                    "prepare_s": result.prepare_s, "run_s": result.run_s, "counts": c.to_dict()})
         return 0
     rows = [{"layer": layer.name, "kind": layer.kind, "n_in": layer.n_in, "n_out": layer.n_out,
              "spikes_in": layer.spikes_in, "synaptic_events": layer.synaptic_events,
@@ -71,7 +71,8 @@ def run(args) -> int:
         return 0
     print(f"network {net.name}: sizes {net.sizes}; {c.samples} samples x {c.timesteps} steps "
           f"({spikes.timestep_s:g} s/step); backend {result.backend} on {result.device}; "
-          f"{result.wall_time_s * 1e3:.2f} ms")
+          f"{result.wall_time_s * 1e3:.2f} ms in the call (preparing {result.prepare_s * 1e3:.2f} ms, "
+          f"simulating {result.run_s * 1e3:.2f} ms)")
     cols = ("layer", "kind", "spikes_in", "synaptic_events", "neuron_updates", "spikes_out")
     print(text_table([*cols, "activity"], [[str(r[k]) for k in cols] + [f"{r['activity']:.2%}"] for r in rows],
                      left=(0, 1), rule=False))

@@ -448,6 +448,22 @@ class Network:
     def profile(self) -> list[dict]:
         return [layer.profile() for layer in self.layers]
 
+    def derived(self, key: str, build):
+        """``build()``, computed once per ``key`` and kept with this network (a backend's prepared form).
+
+        A network is immutable (frozen records, read-only arrays), so anything computed from it stays
+        valid for its lifetime; the cache lives and dies with the network (at most one value per key,
+        bounded by the callers' keys) and is never pickled or copied with it (:meth:`__getstate__`)."""
+        cache = self.__dict__.setdefault("_derived", {})
+        if key not in cache:
+            cache[key] = build()
+        return cache[key]
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_derived", None)  # derived forms are rebuilt where they are needed
+        return state
+
     def content_hash(self) -> str:
         """12 hex digits of SHA-256 over everything that sets the network's behaviour (structure,
         geometry, dynamics and every parameter's bytes; names and metadata excluded): two networks

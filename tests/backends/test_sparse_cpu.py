@@ -70,3 +70,54 @@ def test_int8_scale_rule():
     assert int8_scale(np.array([0.1])) == 0.0            # not on a power-of-two grid
     assert int8_scale(np.array([1.0, 2.0**-7])) == 0.0   # 128 steps of 2**-7: too wide
     assert int8_scale(np.zeros(3)) == 0.0
+
+
+def test_int8_scale_equals_the_search_over_every_candidate_scale():
+    """The vectorised rule gives the scale the definition (a search, coarsest first) gives: grids from
+    2**-45 to 2**33, 1..255 steps, float32 and float64, and off-grid weights."""
+    from spikebench.backends.sparse_cpu import _int8_scale_search, int8_scale
+
+    rng = np.random.default_rng(0)
+    cases = [np.array([2.0**30]), np.array([2.0**-40]), np.array([2.0**-39]), np.array([3 * 2.0**24]),
+             np.array([127 * 2.0**24]), np.array([2.0**-45, 2.0**-38]), np.array([2.0**25, 2.0**26])]
+    for e in range(-45, 35, 3):
+        for k in (1, 2, 7, 64, 127, 128, 255):
+            for dt in (np.float64, np.float32):
+                cases += [(rng.integers(-k, k + 1, 50) * m * 2.0**e).astype(dt) for m in (1, 2)]
+    cases += [rng.normal(size=20).astype(np.float32) for _ in range(50)]
+    got = [int8_scale(c) for c in cases]
+    assert got == [_int8_scale_search(c) for c in cases]
+    assert 0.0 < min(g for g in got if g) and sum(g == 0.0 for g in got) > 50  # both outcomes exercised
+
+
+def test_simulate_prepares_a_network_once(monkeypatch):
+    """A loop over samples through the public call prepares the network once (issue 13): the prepared
+    form is kept with the network; another network is prepared for itself; a pickled copy carries none."""
+    import pickle
+
+    from spikebench.backends import sparse_cpu
+
+    built = []
+    real = sparse_cpu.PreparedNetwork.build.__func__
+
+    def counting(cls, network, **kw):
+        built.append(network)
+        return real(cls, network, **kw)
+
+    monkeypatch.setattr(sparse_cpu.PreparedNetwork, "build", classmethod(counting))
+    net = sb.Network.random(sizes=[40, 20, 5], recurrent=[False, False], seed=3)
+    spikes = sb.random_spikes(samples=2, timesteps=30, n_in=40, density=0.1, seed=1)
+    first = sb.simulate(net, spikes, backend="sparse-cpu")
+    again = [sb.simulate(net, spikes, backend="sparse-cpu") for _ in range(3)]
+    assert built == [net]
+    assert all(r.counts == first.counts for r in again)
+    assert first.prepare_s > 0 and all(r.prepare_s < first.prepare_s for r in again)
+    for r in [first, *again]:  # wall_time_s is the whole call: preparing plus simulating, and more
+        assert r.wall_time_s >= r.prepare_s + r.run_s and r.run_s > 0
+    other = sb.Network.random(sizes=[40, 20, 5], recurrent=[False, False], seed=4)
+    sb.simulate(other, spikes, backend="sparse-cpu")
+    assert built == [net, other]
+    copy = pickle.loads(pickle.dumps(net))
+    assert "_derived" not in copy.__dict__ and copy.content_hash() == net.content_hash()
+    sb.simulate(copy, spikes, backend="sparse-cpu")
+    assert len(built) == 3
