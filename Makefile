@@ -19,7 +19,7 @@ FIND_PY310  = $(if $(SPIKEBENCH_LAVA_PYTHON),$(SPIKEBENCH_LAVA_PYTHON),$(shell \
 		"$$p" $(IS_PY310) >/dev/null 2>&1 && { command -v "$$p"; break; }; done))
 LAVA_PYTHON = $(eval LAVA_PYTHON := $(FIND_PY310))$(LAVA_PYTHON)
 
-.PHONY: setup test test-retrain demo bench lint clean lava-env lava-env-if-possible asv asv-publish
+.PHONY: setup test test-all test-retrain demo bench lint clean lava-env lava-env-if-possible asv asv-publish
 
 setup: $(STAMP) lava-env-if-possible
 
@@ -51,8 +51,12 @@ $(STAMP): pyproject.toml
 test: setup
 	$(PY) -m pytest -q
 
+# every test but the full retraining: the slow ones too (make test leaves them out; CI runs this)
+test-all: setup
+	$(PY) -m pytest -q -m 'not retrain'
+
 # the full retraining of every shipped network from its recorded seed (bit for bit on the kind of CPU it
-# was trained on); `make test` checks the first epoch of each instead. CI runs both.
+# was trained on); `make test-all` checks the first epoch of each instead. CI runs both.
 test-retrain: setup
 	$(PY) -m pytest -q -m retrain
 

@@ -61,6 +61,7 @@ def test_evaluate_network_matches_scoring_the_shipped_network(tmp_path, monkeypa
     assert all(ev["metrics"][k] == v for k, v in got.items())
 
 
+@pytest.mark.slow
 def test_train_cli_tiny_run_writes_valid_files(tmp_path):
     env = {**os.environ, D.CACHE_ENV: str(tmp_path / "cache"), "PYTHONWARNINGS": "ignore"}
     env.pop(D.DATA_ENV, None)
@@ -111,7 +112,7 @@ def test_conv_recipe_shapes_and_quantised_network():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SHIPPED)
 def test_first_epoch_reproduces_the_shipped_training(name):
-    """The quick form of the reproduction below (``make test``): one epoch of the training loop from the
+    """The quick form of the reproduction below (``make test-all``): one epoch of the training loop from the
     recorded seed on the same data gives the shipped run's first-epoch loss and training accuracy, bit
     for bit on the kind of CPU it was trained on. Every batch of the epoch enters the mean loss, so any
     change to the data, the batching, the model, the surrogate or the optimiser shows here."""

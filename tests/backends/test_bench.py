@@ -5,6 +5,7 @@ from __future__ import annotations
 from spikebench import bench
 
 
+@pytest.mark.slow
 def test_quick_benchmark_runs_and_tunes_the_workload(capsys):
     assert bench.main(["--quick"]) == 0
     out = capsys.readouterr().out

@@ -121,6 +121,7 @@ def test_nmnist_zip_truncated_and_flipped(cut, positions):
 
 # ---- SHD --------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @FUZZ_SHD
 @given(st.binary(max_size=600))
 def test_shd_random_bytes(data):
@@ -130,6 +131,7 @@ def test_shd_random_bytes(data):
 
 # Single bit flips that crashed (SIGSEGV) or hung the HDF5 2.0 C library on this very file in a
 # full scan (17 of 10,704 flips); the isolated reader must turn them into FileFormatError.
+@pytest.mark.slow
 @FUZZ_SHD
 @example(cut=0, positions=[1889 * 8 + 1])
 @example(cut=0, positions=[2505 * 8 + 1])
