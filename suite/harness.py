@@ -46,6 +46,9 @@ class RunConfig:
     networks: tuple[NetworkChoice, ...] = (REFERENCE,)
     timestep_s: float | None = None
     timesteps: int | None = None
+    #: sparse-cpu's threads (None: every core numba sees); not part of the run's identity (results are
+    #: identical at any thread count), only of its wall times, whose rows name it
+    threads: int | None = None
 
     def __post_init__(self) -> None:
         # a name given twice would run (and write) its cells twice: keep the first of each, in order
@@ -105,6 +108,8 @@ def validate_config(cfg: RunConfig) -> None:
         raise SpikebenchError(f"--seed must be an integer from 0 to {MAX_SEED}, got {cfg.seed!r}")
     if cfg.limit is not None and not _int_in(cfg.limit, 1, None):
         raise SpikebenchError(f"--limit must be an integer >= 1, got {cfg.limit!r}")
+    if cfg.threads is not None and not _int_in(cfg.threads, 1, 1024):
+        raise SpikebenchError(f"--threads must be an integer from 1 to 1024, got {cfg.threads!r}")
     if cfg.timesteps is not None and not _int_in(cfg.timesteps, 1, MAX_TIMESTEPS):
         raise SpikebenchError(f"--timesteps must be an integer from 1 to {MAX_TIMESTEPS}, got {cfg.timesteps!r}")
     if cfg.timestep_s is not None and not (isinstance(cfg.timestep_s, (int, float)) and math.isfinite(cfg.timestep_s)
@@ -189,9 +194,11 @@ def run_cell(workload_name: str, backend: str, cfg: RunConfig, choice: NetworkCh
     device = cfg.device if backend == "snntorch" else None
     energy = _nvml_energy_j(device) if device and device.startswith("cuda") else None
     get_backend(backend)  # named errors before timing
-    simulate(net, data.spikes.select([0]), backend=backend, device=device)  # warm-up: JIT, thread pools, CUDA
+    opts = {"threads": cfg.threads} if backend == "sparse-cpu" else {}
+    # warm-up: JIT, thread pools, CUDA, and the network's prepared form (kept with it: not timed below)
+    simulate(net, data.spikes.select([0]), backend=backend, device=device, **opts)
     e0 = energy() if energy else None
-    result = simulate(net, data.spikes, backend=backend, device=device)
+    result = simulate(net, data.spikes, backend=backend, device=device, **opts)
     e1 = energy() if energy else None
     n = data.spikes.samples
     common = {"workload": workload_name, "backend": backend, "device": result.device, "data": data.provenance,
@@ -203,8 +210,9 @@ def run_cell(workload_name: str, backend: str, cfg: RunConfig, choice: NetworkCh
                     kind="measured", source=f"{data.spikes.timesteps} steps x {data.spikes.timestep_s:g} s per input",
                     **common))
     rows.append(Row(metric="wall_time_per_inference_s", value=result.wall_time_s / n, unit="s", kind="measured",
-                    source=f"{backend} on {result.device}, wall clock of the whole call ({n} samples in one call; "
-                           f"{result.timing()})", **common))
+                    source=f"{backend} on {result.device}"
+                           + (f", {result.extra['threads']} thread(s)" if "threads" in result.extra else "")
+                           + f", wall clock of the whole call ({n} samples in one call; {result.timing()})", **common))
     if e0 is not None and e1 is not None and math.isfinite(e1 - e0):
         rows.append(Row(metric="gpu_energy_per_inference_j", value=(e1 - e0) / n, unit="J", kind="measured",
                         source="NVML total-energy counter delta around the synchronised run (whole board)", **common))

@@ -34,6 +34,9 @@ def register(sub) -> None:
     p.add_argument("--chips", default="all", help="'all' or a comma-separated list of chips; repeats are dropped")
     p.add_argument("--out", default="results", help="results folder (created if missing; default: results)")
     p.add_argument("--device", default=None, help="device for the snntorch backend (cpu, cuda[:N])")
+    p.add_argument("--threads", type=int, default=None,
+                   help="threads of the sparse-cpu backend, over samples (default: every core); results are the "
+                        "same at any count, only the measured wall time changes")
     p.add_argument("--resume", action="store_true", help="continue the latest run in --out, skipping finished cells")
     p.add_argument("--wait", action="store_true",
                    help="if another run is writing --out, wait for it to end instead of stopping at once")
@@ -105,7 +108,7 @@ def run(args) -> int:
                     chips=tuple(resolve_chips(args.chips)), device=args.device, seed=args.seed, limit=args.limit,
                     data_dir=args.data_dir, require_real=args.require_real,
                     networks=network_choices(args.network, args.name, args.with_reference),
-                    timestep_s=args.timestep_s, timesteps=args.timesteps)
+                    timestep_s=args.timestep_s, timesteps=args.timesteps, threads=args.threads)
     # SIGTERM behaves like Ctrl-C: the cell in progress is dropped, finished cells stay
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
