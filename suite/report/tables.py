@@ -128,7 +128,9 @@ def workloads_table(data: ReportData) -> Table:
     columns += [number("synaptic_events_per_inference", "Synaptic events / inference"),
                 number("spikes_per_inference", "Spikes / inference")]
     notes = ["Task metric: the workload's headline metric (accuracy, else AUROC); chance and baseline on the "
-             "same test split. Wall time is measured per inference (batch run divided by samples); events are "
+             "same test split. Wall time is measured per inference: the whole simulate call over the test split "
+             "(input packing, the simulation, counting; the network was prepared and the code compiled in a warm-up "
+             "call before) divided by samples; its row's source splits preparation from simulation. Events are "
              "exact counts of the simulation."]
     if nets:
         notes.append("Network: the network that ran (the shipped reference is <workload>-reference) and the first "
