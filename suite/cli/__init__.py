@@ -78,7 +78,15 @@ def _one_line_warning(message, category, filename, lineno, line=None) -> str:
 def main(argv: list[str] | None = None) -> int:
     import warnings
 
-    warnings.formatwarning = _one_line_warning
+    previous = warnings.formatwarning
+    warnings.formatwarning = _one_line_warning  # for this command only (main is called in-process by tests)
+    try:
+        return _main(argv)
+    finally:
+        warnings.formatwarning = previous
+
+
+def _main(argv: list[str] | None) -> int:
     if _stdout_closed():  # before any work: every result would be lost
         return _fail("standard output is closed; redirect it to a file or /dev/null instead of closing it")
     parser = build_parser()

@@ -141,7 +141,8 @@ def test_cache_without_manifest_is_regenerated(tmp_path):
     assert len(calls) == 1  # verified, reused
     del rec["files"]
     (target / D.MARKER).write_text(json.dumps(rec))
-    D.ensure_generated(base, "test", gen, params={"seed": 0})
+    with pytest.warns(UserWarning, match="no content manifest"):
+        D.ensure_generated(base, "test", gen, params={"seed": 0})
     assert len(calls) == 2
 
 
