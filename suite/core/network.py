@@ -449,20 +449,14 @@ class Network:
         return [layer.profile() for layer in self.layers]
 
     def derived(self, key: str, build):
-        """``build()``, computed once per ``key`` and kept with this network (a backend's prepared form).
-
-        A network is immutable (frozen records, read-only arrays), so anything computed from it stays
-        valid for its lifetime; the cache lives and dies with the network (at most one value per key,
-        bounded by the callers' keys) and is never pickled or copied with it (:meth:`__getstate__`)."""
+        """``build()``, computed once per ``key`` and kept with this network (a backend's prepared form): a
+        network is immutable (frozen records, read-only arrays), so what is computed from it stays valid while
+        it lives; one value per key, never pickled or copied with it (:meth:`__getstate__`)."""
         cache = self.__dict__.setdefault("_derived", {})
-        if key not in cache:
-            cache[key] = build()
-        return cache[key]
+        return cache[key] if key in cache else cache.setdefault(key, build())
 
     def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state.pop("_derived", None)  # derived forms are rebuilt where they are needed
-        return state
+        return {k: v for k, v in self.__dict__.items() if k != "_derived"}  # rebuilt where needed
 
     def content_hash(self) -> str:
         """12 hex digits of SHA-256 over everything that sets the network's behaviour (structure,
@@ -566,17 +560,8 @@ class Network:
             if recurrent[i]:
                 rstd = recurrent_std if recurrent_std is not None else 1.0 / np.sqrt(n_out)
                 rec = draw((n_out, n_out), 0.0, rstd)
-            layers.append(
-                Layer(
-                    weight=w,
-                    recurrent_weight=rec,
-                    beta=beta,
-                    threshold=threshold,
-                    reset=reset,
-                    weight_bits=weight_bits,
-                    name=f"{'rlif' if recurrent[i] else 'lif'}{i + 1}",
-                )
-            )
+            layers.append(Layer(weight=w, recurrent_weight=rec, beta=beta, threshold=threshold, reset=reset,
+                                weight_bits=weight_bits, name=f"{'rlif' if recurrent[i] else 'lif'}{i + 1}"))
         return cls(layers=tuple(layers), name=name, metadata={"seed": int(seed)})
 
     # ---- interchange (nir_io.py, snntorch_io.py; heavy imports stay lazy) ---------------------
