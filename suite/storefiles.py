@@ -13,10 +13,7 @@ import time
 from pathlib import Path
 
 from .core.errors import FileFormatError, SpikebenchError
-
-#: The process umask (read once: ``os.umask`` can only be read by setting it), for files made by mkstemp.
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+from .core.fileio import _UMASK, write_temp
 
 #: The lock file in a store folder (:meth:`ResultsStore.lock`); not part of the results.
 LOCK_NAME = ".lock"
@@ -71,33 +68,23 @@ def exclusive_write_bytes(path, data: bytes) -> None:
     sees half a file. :class:`CellExistsError` if ``path`` exists; :class:`StoreError` for any other
     operating-system error. The temporary file is always removed.
     """
-    import tempfile
-
     path = Path(path)
     folder = path.parent
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        tmp = write_temp(folder, path.name, data)
     except OSError as exc:
         raise store_os_error(exc, path) from None
     try:
         try:
-            os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual permissions
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            try:
-                os.link(tmp, path)
-            except OSError as exc:
-                if exc.errno in (errno.EPERM, getattr(errno, "ENOTSUP", -1), getattr(errno, "EOPNOTSUPP", -1)):
-                    raise StoreError(f"{path}: cannot write the results store ({exc.strerror}: cells are created "
-                                     "with a hard link, which this file system may not allow); choose an --out "
-                                     "folder on a local disk") from None
-                raise
+            os.link(tmp, path)
         except FileExistsError:
             raise CellExistsError(f"{path}: already exists; results are append-only and a cell is never "
                                   "rewritten (another run wrote it?)") from None
         except OSError as exc:
+            if exc.errno in (errno.EPERM, getattr(errno, "ENOTSUP", -1), getattr(errno, "EOPNOTSUPP", -1)):
+                raise StoreError(f"{path}: cannot write the results store ({exc.strerror}: cells are created "
+                                 "with a hard link, which this file system may not allow); choose an --out "
+                                 "folder on a local disk") from None
             raise store_os_error(exc, path) from None
         try:  # make the new name durable too
             dfd = os.open(folder, os.O_RDONLY)

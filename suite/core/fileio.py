@@ -114,15 +114,10 @@ def atomic_write_bytes(path, data: bytes) -> None:
     if not folder.is_dir():
         raise SpikebenchError(f"{given}: folder {folder} does not exist; create it first")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:200]}.", suffix=".tmp", dir=folder)
+        tmp = write_temp(folder, path.name, data)
     except OSError as exc:
         raise output_error(given, exc) from None
     try:
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual permissions
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException as exc:
         try:
@@ -132,6 +127,26 @@ def atomic_write_bytes(path, data: bytes) -> None:
         if isinstance(exc, OSError) and not isinstance(exc, SpikebenchError):
             raise output_error(given, exc) from None
         raise
+
+
+def write_temp(folder, name: str, data: bytes) -> str:
+    """A new temporary file ``.<name>.*.tmp`` in ``folder`` holding ``data``, fsynced, with the usual
+    permissions (``mkstemp`` makes 0600); returns its path, for the caller to rename or link into
+    place. Raises the OSError; a partly written file is removed."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{name[:200]}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), 0o666 & ~_UMASK)
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return tmp
 
 
 def atomic_write_text(path, text: str) -> None:
