@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import spikebench as sb
-import spikebench.workloads as wl_pkg
 from spikebench.harness import RunConfig, cell_name, run
 from spikebench.results import COLUMNS, SCHEMA, Provenance, ResultsStore, Row
 from spikebench.workloads.base import Metric, WorkloadData
@@ -42,17 +41,8 @@ class FakeWorkload:
 
 
 @pytest.fixture
-def fake_registry(monkeypatch):
-    reg = {"fake-a": FakeWorkload("fake-a"), "fake-b": FakeWorkload("fake-b", n_in=12)}
-
-    def get(name, **binning):
-        if name not in reg:
-            raise sb.UnknownNameError(f"unknown workload {name!r}")
-        return reg[name]
-
-    monkeypatch.setattr(wl_pkg, "WORKLOADS", reg, raising=False)
-    monkeypatch.setattr(wl_pkg, "get_workload", get, raising=False)
-    return reg
+def fake_registry(use_workloads):
+    return use_workloads({"fake-a": FakeWorkload("fake-a"), "fake-b": FakeWorkload("fake-b", n_in=12)})
 
 
 def config(**kw):

@@ -18,7 +18,6 @@ import pytest
 
 import spikebench as sb
 import spikebench.harness as harness
-import spikebench.workloads as wl_pkg
 from spikebench.cli import main
 from spikebench.harness import RunConfig, run
 from spikebench.results import LOCK_NAME, CellExistsError, Provenance, ResultsStore, Row, StoreInUseError
@@ -49,17 +48,9 @@ class Tiny:
 
 
 @pytest.fixture
-def tiny(monkeypatch):
+def tiny(monkeypatch, use_workloads):
     """Workloads t1, t2 and a record of every cell the harness simulates (``calls``)."""
-    reg = {n: Tiny(n) for n in ("t1", "t2")}
-
-    def get(name, **binning):
-        if name not in reg:
-            raise sb.UnknownNameError(f"unknown workload {name!r}")
-        return reg[name]
-
-    monkeypatch.setattr(wl_pkg, "WORKLOADS", reg, raising=False)
-    monkeypatch.setattr(wl_pkg, "get_workload", get, raising=False)
+    use_workloads({n: Tiny(n) for n in ("t1", "t2")})
     calls = []
     real = harness.run_cell
 

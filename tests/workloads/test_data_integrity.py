@@ -30,13 +30,6 @@ from spikebench.workloads.synth_ecg import generate_ecg
 ECG4 = {"n_records": 4, "duration_s": 30.0}
 
 
-@pytest.fixture
-def tmp_cache(tmp_path, monkeypatch):
-    cache = tmp_path / "cache"
-    monkeypatch.setenv(D.CACHE_ENV, str(cache))
-    monkeypatch.delenv(D.DATA_ENV, raising=False)
-    return cache
-
 
 def _gen_ecg(folder: Path, seed: int = 0) -> None:
     folder.parent.mkdir(parents=True, exist_ok=True)

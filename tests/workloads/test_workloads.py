@@ -22,15 +22,6 @@ from spikebench.workloads.ecg import MITDB_FIXTURE_SHA256, MITDB_RECORDS, detect
 from spikebench.workloads.nmnist import NMNIST_FIXTURE_SHA256, NMNIST_FULL_COUNTS, detect_nmnist
 from spikebench.workloads.shd import detect_shd
 
-
-@pytest.fixture
-def tmp_cache(tmp_path, monkeypatch):
-    cache = tmp_path / "cache"
-    monkeypatch.setenv(D.CACHE_ENV, str(cache))
-    monkeypatch.delenv(D.DATA_ENV, raising=False)
-    return cache
-
-
 # ---- registry -----------------------------------------------------------------------------------------
 
 
