@@ -18,6 +18,7 @@ from pathlib import Path
 from .backends import get_backend
 from .core.counts import EventCounts
 from .core.errors import SpikebenchError, UnknownNameError
+from .core.phases import phase
 from .models import NetworkChoice, unique_names
 from .results import Provenance, ResultsStore, Row, estimate_rows
 
@@ -49,11 +50,21 @@ class RunConfig:
     #: sparse-cpu's threads (None: every core numba sees); not part of the run's identity (results are
     #: identical at any thread count), only of its wall times, whose rows name it
     threads: int | None = None
+    #: ``((backend, N), ...)``: that backend's cells use only N test samples (a seed-drawn subset, as
+    #: ``limit``; the smaller of the two where both are set): a slow backend checked on a sample while the
+    #: others run the whole split. Its rows say how many samples they cover.
+    backend_limits: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
         # a name given twice would run (and write) its cells twice: keep the first of each, in order
         for name in ("workloads", "backends", "chips"):
             object.__setattr__(self, name, tuple(dict.fromkeys(getattr(self, name))))
+        object.__setattr__(self, "backend_limits", tuple(sorted(dict(self.backend_limits).items())))
+
+    def limit_for(self, backend: str) -> int | None:
+        """The samples a ``backend`` cell uses: ``limit``, or the backend's own limit where smaller."""
+        own = dict(self.backend_limits).get(backend)
+        return own if self.limit is None else (self.limit if own is None else min(own, self.limit))
 
     def to_dict(self) -> dict:
         d = {"workloads": list(self.workloads), "backends": list(self.backends), "chips": list(self.chips),
@@ -62,6 +73,8 @@ class RunConfig:
         if tuple(self.networks) != (REFERENCE,) or self.timestep_s is not None or self.timesteps is not None:
             # a run of the shipped networks keeps the configuration of earlier versions (resume across upgrades)
             d.update(networks=[n.to_dict() for n in self.networks], timestep_s=self.timestep_s, timesteps=self.timesteps)
+        if self.backend_limits:
+            d["backend_limits"] = {b: n for b, n in self.backend_limits}
         return d
 
     def cells(self) -> list[tuple[str, str, NetworkChoice]]:
@@ -108,6 +121,12 @@ def validate_config(cfg: RunConfig) -> None:
         raise SpikebenchError(f"--seed must be an integer from 0 to {MAX_SEED}, got {cfg.seed!r}")
     if cfg.limit is not None and not _int_in(cfg.limit, 1, None):
         raise SpikebenchError(f"--limit must be an integer >= 1, got {cfg.limit!r}")
+    for b, n in cfg.backend_limits:
+        if b not in cfg.backends:
+            raise SpikebenchError(f"--backend-limit names backend {b!r}, which this run does not use "
+                                  f"(--backends {','.join(cfg.backends)})")
+        if not _int_in(n, 1, None):
+            raise SpikebenchError(f"--backend-limit {b}=N: N must be an integer >= 1, got {n!r}")
     if cfg.threads is not None and not _int_in(cfg.threads, 1, 1024):
         raise SpikebenchError(f"--threads must be an integer from 1 to 1024, got {cfg.threads!r}")
     if cfg.timesteps is not None and not _int_in(cfg.timesteps, 1, MAX_TIMESTEPS):
@@ -181,30 +200,82 @@ def network_rows(net, **common) -> list[Row]:
     ]
 
 
-def run_cell(workload_name: str, backend: str, cfg: RunConfig, choice: NetworkChoice = REFERENCE) -> list[Row]:
-    """Simulate one workload's test split with one network on one backend and turn everything into rows."""
+#: batch size of the snnTorch cells of ``run`` (the per-step Python overhead of snnTorch, about 0.1 ms per
+#: layer and step, is shared by a batch; 256 was the fastest of 64/256/1024 on N-MNIST here, and keeps one
+#: batch's input raster at 177 MB)
+SNNTORCH_BATCH = 256
+
+
+class CellMemo:
+    """What the cells of one run share, so that each is computed once per run: the test split loaded
+    per (workload, binning), and per deployed network the chip deployment, its bit-exact ``sparse-cpu``
+    simulation on that split and its task metrics (the same for every backend's cell, since the
+    deployed network always runs on the reference kernel). Lives for one :func:`run`; never on disk."""
+
+    def __init__(self):
+        self.data: dict = {}
+        self.deployments: dict = {}
+        self.deployed: dict = {}
+
+    def load(self, wl, binning: dict, cfg: RunConfig, limit: int | None):
+        key = (wl.name, tuple(sorted(binning.items())), limit)
+        if key not in self.data:
+            self.data[key] = wl.load("test", data_dir=Path(cfg.data_dir) if cfg.data_dir else None,
+                                     require_real=cfg.require_real, limit=limit, seed=cfg.seed)
+        return self.data[key]
+
+    def deploy(self, chip: str, net):
+        from spikebench.hardware_models import deploy
+
+        key = (chip, net.content_hash())
+        if key not in self.deployments:
+            self.deployments[key] = deploy(chip, net)
+        return self.deployments[key]
+
+    def deployed_run(self, dep_net, wl, data):
+        """``(SimulationResult, task metrics)`` of a deployed network on ``data`` (simulated once)."""
+        from spikebench import simulate
+
+        key = (dep_net.content_hash(), id(data))
+        if key not in self.deployed:
+            sim = simulate(dep_net, data.spikes, backend="sparse-cpu")
+            self.deployed[key] = (sim, wl.score(sim.output_spikes, data), data)  # data: keeps id(data) unique
+        return self.deployed[key][:2]
+
+
+def run_cell(workload_name: str, backend: str, cfg: RunConfig, choice: NetworkChoice = REFERENCE,
+             memo: CellMemo | None = None) -> list[Row]:
+    """Simulate one workload's test split with one network on one backend and turn everything into rows
+    (``memo``: what earlier cells of the same run already loaded, deployed and simulated)."""
     from spikebench import simulate
     from spikebench.workloads import get_workload
 
-    wl = get_workload(workload_name, **cfg.binning(choice))
+    memo = memo if memo is not None else CellMemo()
+    binning = cfg.binning(choice)
+    wl = get_workload(workload_name, **binning)
     net = wl.reference_network() if choice.reference else choice.network
     _check(wl, net, choice)
-    data = wl.load("test", data_dir=Path(cfg.data_dir) if cfg.data_dir else None, require_real=cfg.require_real,
-                   limit=cfg.limit, seed=cfg.seed)
+    with phase("data: load and bin the test split"):
+        data = memo.load(wl, binning, cfg, cfg.limit_for(backend))
     device = cfg.device if backend == "snntorch" else None
     energy = _nvml_energy_j(device) if device and device.startswith("cuda") else None
     get_backend(backend)  # named errors before timing
-    opts = {"threads": cfg.threads} if backend == "sparse-cpu" else {}
+    # snnTorch in batches of SNNTORCH_BATCH (its Python loop per step is amortised over the batch)
+    opts = ({"threads": cfg.threads} if backend == "sparse-cpu" else
+            {"batch_size": SNNTORCH_BATCH} if backend == "snntorch" else {})
     # warm-up: JIT, thread pools, CUDA, and the network's prepared form (kept with it: not timed below)
-    simulate(net, data.spikes.select([0]), backend=backend, device=device, **opts)
+    with phase(f"first call on {backend} (imports, JIT cache, thread pools)"):
+        simulate(net, data.spikes.select([0]), backend=backend, device=device, **opts)
     e0 = energy() if energy else None
-    result = simulate(net, data.spikes, backend=backend, device=device, **opts)
+    with phase(f"simulation: {backend}"):
+        result = simulate(net, data.spikes, backend=backend, device=device, **opts)
     e1 = energy() if energy else None
     n = data.spikes.samples
     common = {"workload": workload_name, "backend": backend, "device": result.device, "data": data.provenance,
               "samples": n, "seed": cfg.seed, "network": net.name if choice.reference else choice.name,
               "network_hash": net.content_hash()}
-    float_task = _task_rows(wl.score(result.output_spikes, data), data, common)
+    with phase("task metrics and baselines"):
+        float_task = _task_rows(wl.score(result.output_spikes, data), data, common)
     rows = list(float_task)
     rows.append(Row(metric="input_duration_s", value=data.spikes.timesteps * data.spikes.timestep_s, unit="s",
                     kind="measured", source=f"{data.spikes.timesteps} steps x {data.spikes.timestep_s:g} s per input",
@@ -212,14 +283,40 @@ def run_cell(workload_name: str, backend: str, cfg: RunConfig, choice: NetworkCh
     rows.append(Row(metric="wall_time_per_inference_s", value=result.wall_time_s / n, unit="s", kind="measured",
                     source=f"{backend} on {result.device}"
                            + (f", {result.extra['threads']} thread(s)" if "threads" in result.extra else "")
+                           + (f", batch {result.extra['batch_size']}" if "batch_size" in result.extra else "")
                            + f", wall clock of the whole call ({n} samples in one call; {result.timing()})", **common))
     if e0 is not None and e1 is not None and math.isfinite(e1 - e0):
         rows.append(Row(metric="gpu_energy_per_inference_j", value=(e1 - e0) / n, unit="J", kind="measured",
                         source="NVML total-energy counter delta around the synchronised run (whole board)", **common))
+    if backend != "sparse-cpu":
+        with phase("agreement check on sparse-cpu"):
+            rows.append(agreement_row(net, data, result, cfg, common))
     rows += network_rows(net, kind="measured", **common)
     rows += counts_rows(result.counts, kind="measured", **common)
-    rows += chip_rows(net, wl, data, list(cfg.chips), result, common, float_task)
+    rows += chip_rows(net, wl, data, list(cfg.chips), result, common, float_task, memo)
     return rows
+
+
+def agreement_row(net, data, result, cfg: RunConfig, common: dict) -> Row:
+    """``agrees_with_sparse_cpu``: 1 when this backend's per-layer counts and output spikes equal the
+    reference kernel's on the same samples (run here, untimed), else 0 with the first difference named."""
+    import numpy as np
+
+    from spikebench import simulate
+
+    ref = simulate(net, data.spikes, backend="sparse-cpu", threads=cfg.threads)
+    diff = ""
+    for a, b in zip(ref.counts.layers, result.counts.layers, strict=True):
+        for q in ("spikes_in", "synaptic_events", "neuron_updates", "spikes_out"):
+            if getattr(a, q) != getattr(b, q):
+                diff = diff or f"first difference: layer {a.name} {q} {getattr(b, q)} vs sparse-cpu {getattr(a, q)}"
+    if not diff and not np.array_equal(np.asarray(ref.output_spikes), np.asarray(result.output_spikes)):
+        diff = "same counts, but the output spikes differ"
+    n = data.spikes.samples
+    return Row(metric="agrees_with_sparse_cpu", value=0.0 if diff else 1.0, unit="1", kind="measured",
+               source=(f"differs from sparse-cpu on the same {n} samples ({diff})" if diff else
+                       f"per-layer counts and output spikes identical to sparse-cpu on the same {n} samples"),
+               **common)
 
 
 def deployed_counts(float_counts: EventCounts, deployed_counts: EventCounts, deployed_net) -> EventCounts:
@@ -238,22 +335,24 @@ def deployed_counts(float_counts: EventCounts, deployed_counts: EventCounts, dep
                        timestep_s=deployed_counts.timestep_s, source=dict(deployed_counts.source))
 
 
-def chip_rows(net, wl, data, chips: list[str], result, common: dict, float_task: list[Row]) -> list[Row]:
+def chip_rows(net, wl, data, chips: list[str], result, common: dict, float_task: list[Row],
+              memo: CellMemo | None = None) -> list[Row]:
     """Per chip: the network as the chip holds it (``hardware_models.deploy``), simulated in the chip's
     arithmetic by the reference kernel; its task metrics (``task`` rows with the chip set), its counts
     and the chip's estimate from them, and what the deployment changed (``deployment_changes``: one
     note per change in ``source``). A chip that cannot hold the network is estimated on the float
     network's counts and marked infeasible with the reason. Identical deployments (Loihi and Loihi 2
-    often are) are simulated once. Reference metrics (``baseline_*``, ``chance_*``) stay chip-less."""
+    often are, and every backend's cell of a run deploys the same) are simulated once (``memo``).
+    Reference metrics (``baseline_*``, ``chance_*``) stay chip-less."""
     import dataclasses
 
-    from spikebench import simulate
-    from spikebench.hardware_models import NetworkProfile, deploy, get_chip
+    from spikebench.hardware_models import NetworkProfile, get_chip
 
+    memo = memo if memo is not None else CellMemo()
     rows: list[Row] = []
-    sims: dict[str, object] = {}
     for chip in chips:
-        dep = deploy(chip, net)
+        with phase("chips: deploy in each numeric format"):
+            dep = memo.deploy(chip, net)
         c = {**common, "chip": chip}
         identity = dep.feasible and (dep.network is net or dep.network.content_hash() == net.content_hash())
         rows.append(Row(metric="deployment_changes", value=0.0 if identity else float(len(dep.notes)), unit="notes",
@@ -269,21 +368,20 @@ def chip_rows(net, wl, data, chips: list[str], result, common: dict, float_task:
         if identity:
             counts, task_rows = result.counts, None
         else:
-            key = dep.network.content_hash()
-            if key not in sims:
-                sims[key] = simulate(dep.network, data.spikes, backend="sparse-cpu")
-            sim = sims[key]
+            with phase("chips: simulate and score deployed networks (sparse-cpu)"):
+                sim, metrics = memo.deployed_run(dep.network, wl, data)
             counts = deployed_counts(result.counts, sim.counts, dep.network)
             note = (f"deployed on {chip} ({dep.arithmetic}; {len(dep.notes)} changes), simulated bit-exactly by "
                     f"sparse-cpu over {sim.counts.timesteps} steps")
             task_rows = [dataclasses.replace(r, source=f"{note}; {r.source}")
-                         for r in _task_rows(wl.score(sim.output_spikes, data), data, c)]
+                         for r in _task_rows(metrics, data, c)]
         if task_rows is None:  # the chip runs the float network itself: the float metrics are its own
             task_rows = [dataclasses.replace(r, chip=chip, source=f"float32 network as trained, on {chip}; {r.source}")
                          for r in float_task]
         rows += [r for r in task_rows if not r.metric.startswith(_REFERENCE_METRICS)]
         rows += counts_rows(counts, kind="measured", chip=chip, **common)
-        rows += estimate_rows([model.estimate(NetworkProfile.from_counts(counts), counts)], **common)
+        with phase("chips: energy and latency estimates"):
+            rows += estimate_rows([model.estimate(NetworkProfile.from_counts(counts), counts)], **common)
     return rows
 
 
@@ -310,12 +408,33 @@ def run(cfg: RunConfig, out, *, resume: bool = False, progress: bool = True, on_
     writable, before the first cell is simulated.
     """
     validate_config(cfg)
+    if "snntorch" in cfg.backends:
+        _prefetch("snntorch")
     store = ResultsStore(out)
     lock = store.lock(wait=wait)
     try:
         return _run_locked(cfg, store, resume=resume, progress=progress, on_cell=on_cell)
     finally:
         lock.release()
+
+
+def _prefetch(module: str) -> None:
+    """Import ``module`` (snnTorch and torch: about 1.5 s) on a daemon thread while the first cells work;
+    the cell that needs it waits on Python's import lock. A failed import is left for that cell to report."""
+    import importlib
+    import sys
+    import threading
+
+    if module not in sys.modules:
+        threading.Thread(target=lambda: _quiet_import(importlib, module), name=f"import {module}",
+                         daemon=True).start()
+
+
+def _quiet_import(importlib, module: str) -> None:
+    try:
+        importlib.import_module(module)
+    except Exception:  # noqa: BLE001 - the backend raises its own one-line error when it is used
+        pass
 
 
 def _run_locked(cfg: RunConfig, store: ResultsStore, *, resume: bool, progress: bool, on_cell) -> tuple[str, int]:
@@ -343,14 +462,16 @@ def _run_locked(cfg: RunConfig, store: ResultsStore, *, resume: bool, progress: 
 
         bar = tqdm(total=len(todo), desc="spikebench run", unit="cell", leave=False, disable=None)  # no bar off a TTY
     written = 0
+    memo = CellMemo()
     try:
         for workload_name, backend, choice in todo:
             what = f"{workload_name} ({choice.name}) on {backend}" if many else f"{workload_name} on {backend}"
             if bar:
                 bar.set_postfix_str(what)
             t0 = time.perf_counter()
-            rows = run_cell(workload_name, backend, cfg, choice)
-            store.write_cell(run_id, cell_name(workload_name, backend, choice), rows, prov)
+            rows = run_cell(workload_name, backend, cfg, choice, memo)
+            with phase("results store: write cells"):
+                store.write_cell(run_id, cell_name(workload_name, backend, choice), rows, prov)
             written += 1
             if bar:
                 bar.update(1)

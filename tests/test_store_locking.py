@@ -54,9 +54,9 @@ def tiny(monkeypatch, use_workloads):
     calls = []
     real = harness.run_cell
 
-    def counting(workload, backend, cfg, choice=harness.REFERENCE):
+    def counting(workload, backend, cfg, choice=harness.REFERENCE, memo=None):
         calls.append((workload, backend))
-        return real(workload, backend, cfg, choice)
+        return real(workload, backend, cfg, choice, memo)
 
     monkeypatch.setattr(harness, "run_cell", counting)
     return calls

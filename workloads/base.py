@@ -57,6 +57,9 @@ class WorkloadData:
     provenance: str
     source: str
     extra: dict = field(default_factory=dict)
+    #: what scoring derives from this split and nothing else (the baseline's metric on it), kept so that
+    #: scoring the float and every deployed network on one split computes it once
+    derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.provenance not in PROVENANCE_TAGS:
@@ -337,6 +340,22 @@ class WorkloadBase:
         random subset of that many samples, in file order. ``require_real`` refuses synthetic data.
         """
         src = self.source(split, data_dir=data_dir, require_real=require_real, seed=seed)
+        origin = {"data_dir": None if data_dir is None else str(data_dir), "seed": int(seed),
+                  "source_path": str(src.path)}
+        digest = src.details.get("content_sha256") if src.details.get("verified") else None
+        cached = None
+        if digest:  # data with a verified manifest: its binned form is cached by content (binned.py)
+            from . import binned
+
+            key = binned.cache_key(self.name, digest, split, limit, int(seed), self.n_channels, self.timesteps,
+                                   self.timestep_s, self._binning(), sorted(self.data_params.items()))
+            cached = D.cache_root() / self.name / "binned" / f"{key}.npz"
+            hit = binned.load(cached)
+            if hit is not None:
+                spikes, labels, fields = hit
+                provenance, source = fields.pop("_provenance"), fields.pop("_source")
+                return WorkloadData(spikes=spikes, labels=labels.astype(np.int64), provenance=provenance,
+                                    source=source, extra={**fields, "origin": origin})
         raw = self._read(src, split, limit, int(seed))
         src = raw.source or src
         if raw.total == 0:
@@ -344,11 +363,18 @@ class WorkloadBase:
         spikes = SpikeTrain.from_events(raw.events, n=self.n_channels, timesteps=self.timesteps,
                                         timestep_s=self.timestep_s)
         n = len(raw.labels)
-        return WorkloadData(
+        data = WorkloadData(
             spikes=spikes, labels=np.asarray(raw.labels).astype(np.int64), provenance=src.provenance,
             source=f"{src.provenance}: {src.description} at {raw.where} ({split}, {n} of {raw.total}{raw.unit})",
-            extra={**raw.extra, "split": split, "verified": bool(src.details.get("verified", False)), "origin": {"data_dir": None if data_dir is None else str(data_dir),
-                                                           "seed": int(seed), "source_path": str(src.path)}})
+            extra={**raw.extra, "split": split, "verified": bool(src.details.get("verified", False)), "origin": origin})
+        if cached is not None:
+            fields = {k: v for k, v in data.extra.items() if k != "origin"}
+            try:
+                binned.save(cached, spikes, data.labels,
+                            {**fields, "_provenance": data.provenance, "_source": data.source})
+            except (OSError, SpikebenchError, TypeError, ValueError):  # a cache not written only costs time
+                pass
+        return data
 
     def _synthetic(self, split: str, seed: int) -> D.DataSource:
         generator, version = self._generator()
@@ -437,7 +463,11 @@ class WorkloadBase:
         out = self._outputs(output_spikes, data)
         metrics = self._task_metrics(out, data, **options)
         if self.with_baseline:
-            metrics.append(self._baseline_metric(self.baseline(data), data))
+            key = repr(("baseline_metric", self.name, self.baseline_bins, self._binning(),
+                        sorted(self.data_params.items())))
+            if key not in data.derived:
+                data.derived[key] = self._baseline_metric(self.baseline(data), data)
+            metrics.append(data.derived[key])
         return metrics
 
     def _evaluated_metrics(self, test_outputs: np.ndarray, *, train: WorkloadData, test: WorkloadData,

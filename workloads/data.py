@@ -52,6 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from spikebench.core.errors import SpikebenchError, one_line
+from spikebench.core.fileio import atomic_write_text
 
 DATA_ENV = "SPIKEBENCH_DATA"
 CACHE_ENV = "SPIKEBENCH_CACHE"
@@ -238,6 +239,9 @@ def manifest_mismatch(folder: Path, files: dict) -> str | None:
     sig = _signature(folder, tree)
     if _VERIFIED.get(key) == sig:
         return None
+    if _verified_before(key, sig, files):
+        _VERIFIED[key] = sig
+        return None
     have = dict(tree)
     problems = [f"{rel} missing" for rel in files if rel not in have]
     problems += [f"{rel} added" for rel in have if rel not in files]
@@ -259,7 +263,45 @@ def manifest_mismatch(folder: Path, files: dict) -> str | None:
         more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
         return "; ".join(problems[:3]) + more
     _VERIFIED[key] = sig
+    _remember_verified(key, sig, files, tree)
     return None
+
+
+#: a file changed this recently (ns) is not recorded as verified: a write in the same clock tick as the
+#: check would not move its stat signature
+RACY_NS = 2_000_000_000
+
+
+def _verified_path(key: str) -> Path:
+    return cache_root() / ".verified" / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+
+def _verified_before(key: str, sig: tuple, files: dict) -> bool:
+    """Whether an earlier process hashed this folder against this manifest and found it intact, and no
+    entry has changed since: every file's size, mtime, ctime and inode and the manifest's own stat are as
+    they were then (ctime moves on any write and cannot be set back, as git's index relies on)."""
+    try:
+        rec = json.loads(_verified_path(key).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (isinstance(rec, dict) and rec.get("folder") == key and rec.get("manifest") == manifest_digest(files)
+            and rec.get("signature") == json.loads(json.dumps(sig)))
+
+
+def _remember_verified(key: str, sig: tuple, files: dict, tree) -> None:
+    """Record a full verification for later processes (in the cache, never in a data folder). Skipped when
+    a file changed within the last 2 s, so a write in the same clock tick cannot hide behind the record."""
+    import time
+
+    newest = max([st.st_ctime_ns for _, st in tree] + [st.st_mtime_ns for _, st in tree] + [0])
+    if newest > time.time_ns() - RACY_NS:
+        return
+    path = _verified_path(key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, json.dumps({"folder": key, "manifest": manifest_digest(files), "signature": sig}))
+    except (OSError, SpikebenchError):  # a record not written only costs the next process a full check
+        pass
 
 
 def content_digest(folder: Path) -> str:

@@ -235,15 +235,17 @@ def rate_predictions(output_spikes: np.ndarray) -> np.ndarray:
 
 def auroc(scores, labels) -> float:
     """Area under the ROC curve (``sklearn.metrics.roc_auc_score``): P(score of a random positive >
-    score of a random negative) + 0.5 P(equal). Needs both classes."""
-    from sklearn.metrics import roc_auc_score
-
+    score of a random negative) + 0.5 P(equal), the trapezoid area under the ROC curve's distinct
+    thresholds, summed in integers (the same value as sklearn, without importing it). Needs both classes."""
     s, y = _scores_labels(scores, labels)
     n_pos = int(y.sum())
     n_neg = len(y) - n_pos
     if n_pos == 0 or n_neg == 0:
         raise _err(f"AUROC needs both classes; labels hold {n_pos} positive and {n_neg} negative")
-    return float(roc_auc_score(y, s))
+    _, tp, fp = _sorted_curve(s, y)
+    tp, fp = np.r_[0, tp].astype(np.int64), np.r_[0, fp].astype(np.int64)
+    twice_area = int(np.sum(np.diff(fp) * (tp[1:] + tp[:-1])))  # exact: 2 x area in units of 1 / (n_pos n_neg)
+    return twice_area / (2 * n_pos * n_neg)
 
 
 def _sorted_curve(s: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -259,13 +261,14 @@ def _sorted_curve(s: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray,
 def auprc(scores, labels) -> float:
     """Average precision (``sklearn.metrics.average_precision_score``): the sum over distinct
     thresholds of (recall step) x precision, the step-wise area under the precision-recall curve
-    without interpolation. Needs at least one positive."""
-    from sklearn.metrics import average_precision_score
-
+    without interpolation (the same value as sklearn, without importing it). Needs at least one positive."""
     s, y = _scores_labels(scores, labels)
     if not y.any():
         raise _err("AUPRC needs at least one positive label; labels are all negative")
-    return float(average_precision_score(y, s))
+    _, tp, fp = _sorted_curve(s, y)
+    precision = tp / (tp + fp)
+    recall_step = np.diff(np.r_[0, tp]) / tp[-1]
+    return float(np.sum(recall_step * precision))
 
 
 def _threshold(threshold) -> float:

@@ -148,7 +148,6 @@ class SnnTorchBackend:
                                      "prepare it from this network")
         synapses = [mods[0] if len(mods) == 1 else torch.nn.Sequential(*mods) for mods, _ in layers]
         B, T = spikes.samples, spikes.timesteps
-        dense = spikes.to_dense(np.float32)
         out_tot = [torch.zeros(layer.n_out, dtype=torch.int64, device=dev) for layer in network.layers]
         out_last = [torch.zeros(layer.n_out, dtype=torch.int64, device=dev) for layer in network.layers]
         rasters: list[list] = [[] for _ in range(L)]
@@ -157,12 +156,13 @@ class SnnTorchBackend:
         t0 = time.perf_counter()
         with torch.inference_mode(), exact_float32(torch, dev, conv=network.convolutional):
             for lo in range(0, B, batch_size):
-                x = torch.from_numpy(dense[lo:lo + batch_size]).to(dev)
+                # one batch at a time: the whole split's raster would be samples x T x n floats
+                x = torch.from_numpy(spikes.to_dense(np.uint8, start=lo, stop=lo + batch_size)).to(dev)
                 nb = x.shape[0]
                 states: list = [None] * L
                 steps: list[list] = [[] for _ in range(L)]
                 for t in range(T):
-                    cur = x[:, t]
+                    cur = x[:, t].float()
                     for l in range(L):
                         spk, states[l] = _step(snn, layers[l][1], synapses[l](cur), states[l])
                         steps[l].append(spk.reshape(nb, -1))  # C-order flat, like every spikebench raster

@@ -41,6 +41,10 @@ def register(sub) -> None:
     p.add_argument("--wait", action="store_true",
                    help="if another run is writing --out, wait for it to end instead of stopping at once")
     p.add_argument("--limit", type=int, default=None, help="use only the first N test samples of each workload")
+    p.add_argument("--backend-limit", action="append", default=None, metavar="BACKEND=N",
+                   help="that backend's cells use only N test samples (repeat per backend), e.g. snntorch=256: a slow "
+                        "backend checked on a sample while the others run the whole split; each cell of a backend "
+                        "other than sparse-cpu says whether it agrees with sparse-cpu on its samples")
     p.add_argument("--seed", type=int, default=0,
                    help=f"seed of the offline data and any sampling, 0 to {MAX_SEED} (default 0)")
     p.add_argument("--data-dir", default=None, help="folder with real datasets (else $SPIKEBENCH_DATA, else offline data)")
@@ -95,6 +99,21 @@ def _read_network(arg: str):
     return net, binning, str(path)
 
 
+def backend_limits(specs) -> tuple:
+    """``["snntorch=256", ...]`` -> ``(("snntorch", 256), ...)``; a malformed one is a one-line error."""
+    from spikebench.core.errors import SpikebenchError
+
+    out = {}
+    for spec in specs or []:
+        name, sep, value = spec.partition("=")
+        if not sep or not name.strip() or not value.strip().isdigit() or int(value) < 1:
+            raise SpikebenchError(f"--backend-limit {spec!r}: write BACKEND=N with N >= 1, e.g. snntorch=256")
+        if name.strip() in out:
+            raise SpikebenchError(f"--backend-limit names {name.strip()!r} twice; give each backend once")
+        out[name.strip()] = int(value)
+    return tuple(out.items())
+
+
 def run(args) -> int:
     from spikebench.hardware_models import resolve_chips
     from spikebench.harness import RunConfig, run
@@ -108,7 +127,8 @@ def run(args) -> int:
                     chips=tuple(resolve_chips(args.chips)), device=args.device, seed=args.seed, limit=args.limit,
                     data_dir=args.data_dir, require_real=args.require_real,
                     networks=network_choices(args.network, args.name, args.with_reference),
-                    timestep_s=args.timestep_s, timesteps=args.timesteps, threads=args.threads)
+                    timestep_s=args.timestep_s, timesteps=args.timesteps, threads=args.threads,
+                    backend_limits=backend_limits(args.backend_limit))
     # SIGTERM behaves like Ctrl-C: the cell in progress is dropped, finished cells stay
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:

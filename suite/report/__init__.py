@@ -95,6 +95,7 @@ from pathlib import Path
 from spikebench.core import bibliography as bib
 from spikebench.core.errors import SpikebenchError
 from spikebench.core.fileio import atomic_write_bytes, atomic_write_text, check_writable_folder, output_error
+from spikebench.core.phases import phase
 
 from .data import REFERENCE_BACKEND, OnChip, ReportData
 from .figures import (
@@ -142,10 +143,13 @@ def build_report(results_dir, out_dir, *, run_id: str | None = None) -> dict[str
     """
     results_dir, out_dir = Path(results_dir), Path(out_dir)
     _check_out_dir(out_dir, results_dir)
-    data = ReportData.load(results_dir, run_id=run_id)
-    tables = build_tables(data)
+    with phase("report: read the store"):
+        data = ReportData.load(results_dir, run_id=run_id)
+    with phase("report: tables"):
+        tables = build_tables(data)
     keys = cited_keys(tables)
-    figures = build_figures(data)
+    with phase("report: figures (PNG and PDF)"):
+        figures = build_figures(data)
     files: dict[str, bytes] = {}
     for t in tables:
         files[f"tables/{t.name}.md"] = t.to_markdown().encode()

@@ -78,7 +78,7 @@ def _other_metrics(value) -> str:
 
 
 def workloads_table(data: ReportData) -> Table:
-    records, sources = [], {}
+    records, sources, agreements = [], {}, []
     nets = data.any_multi  # a network column only where some workload compares networks
     for w in data.workloads:
         head, chance, base = data.headline(w), data.chance_metric(w), data.baseline_metric(w)
@@ -88,6 +88,10 @@ def workloads_table(data: ReportData) -> Table:
             if hr and hr["source"]:
                 sources.setdefault((f"{w} ({n})" if data.multi(w) else w, head), []).append(hr["source"])
             samples = mine[0].get("samples") if mine else None
+            check = data.get(w, b, "agrees_with_sparse_cpu", network=n)
+            if check:
+                agreements.append(f"{f'{w} ({n})' if data.multi(w) else w} on {b}: "
+                                  f"{'agrees' if check['value'] == 1 else 'DISAGREES'}: {check['source']}")
             others = [m for m in data.task_metrics(w, b, n) if m not in (head, chance, base)]
             ident = {"network": n, "network_hash": data.hashes.get((w, n), "")} if nets else {}
             records.append({
@@ -136,6 +140,11 @@ def workloads_table(data: ReportData) -> Table:
         notes.append("Network: the network that ran (the shipped reference is <workload>-reference) and the first "
                      "8 digits of its content hash; a workload with several networks has one row per network and "
                      "backend.")
+    if frame.groupby("workload")["samples"].nunique().max() > 1:
+        notes.append("Samples differ between the backends of a workload where the run limited a backend "
+                     "(--backend-limit: a seed-drawn subset of the test split): each row's metrics are on its own "
+                     "samples, so compare backends by the agreement checks below, not by the metric values.")
+    notes += agreements
     notes += [f"{w} {metric_label(m)}: {src}" for (w, m), texts in sources.items() for src in dict.fromkeys(texts)]
     return Table(name="workloads", caption="Workloads: task metrics, measured wall time and events per inference",
                  frame=frame, columns=tuple(columns), notes=tuple(notes))
