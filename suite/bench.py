@@ -487,6 +487,57 @@ def format_lava_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def run_threads_benchmark(widths=(500, 2000, 8000), rounds: int = 5, pool_size: int = 16, seed: int = 0) -> list[dict]:
+    """1 vs 2+ threads on 2312 -> n -> 10 (0.5 % input, T = 300): at batch 1 the second thread takes
+    half of each wide dense layer's neurons (``_kernel_split``), at batch ``pool_size`` half the samples."""
+    import itertools
+
+    import numba
+
+    import spikebench as sb
+    from spikebench.backends import get_backend
+
+    threads = numba.config.NUMBA_NUM_THREADS
+    if threads < 2:
+        return []
+    pool = sb.random_spikes(pool_size, T, SIZES[0], INPUT_DENSITY, seed=seed + 1)
+    singles = [pool.select([i]) for i in range(pool_size)]
+    rows = []
+    for n in widths:
+        net = sb.Network.random(sizes=[SIZES[0], n, 10], recurrent=[False, False], seed=seed)
+        prepared = get_backend("sparse-cpu").prepare(net)
+        cycle = itertools.cycle(singles)
+        assert prepared.run(singles[0], threads=threads).counts == prepared.run(singles[0], threads=1).counts
+        times: dict[tuple, list] = {}
+        for _ in range(rounds):
+            for th in (1, threads):
+                times.setdefault(("b1", th), []).append(
+                    _timeit(lambda th=th, p=prepared, c=cycle: p.run(next(c), threads=th), 1))
+                times.setdefault(("batch", th), []).append(
+                    _timeit(lambda th=th, p=prepared: p.run(pool, threads=th), pool_size))
+        med = {k: float(np.median(v)) for k, v in times.items()}
+        rows.append({"width": n, "threads": threads, "pool": pool_size,
+                     **{f"{k}_{th}_ms": med[k, th] * 1e3 for k, th in med},
+                     "split": prepared.run(singles[0], threads=threads).extra["parallel"]})
+    return rows
+
+
+def format_threads_table(rows: list[dict]) -> str:
+    if not rows:
+        return "threads: numba sees one thread here; nothing to compare"
+    th, pool = rows[0]["threads"], rows[0]["pool"]
+    lines = [f"sparse-cpu, 1 vs {th} threads (2312 -> n -> 10, 0.5 % input, T = 300; medians, ms/sample):",
+             f"| n | b1, 1 thread | b1, {th} threads | speed-up (efficiency) | b1 parallel over | "
+             f"b{pool}, 1 thread | b{pool}, {th} threads | speed-up (efficiency) |",
+             "|---:|---:|---:|---:|---|---:|---:|---:|"]
+    for r in rows:
+        s1 = r["b1_1_ms"] / r[f"b1_{th}_ms"]
+        s2 = r["batch_1_ms"] / r[f"batch_{th}_ms"]
+        lines.append(f"| {r['width']} | {r['b1_1_ms']:.3f} | {r[f'b1_{th}_ms']:.3f} | {s1:.2f}x ({s1 / th:.0%}) | "
+                     f"{r['split']} | {r['batch_1_ms']:.3f} | {r[f'batch_{th}_ms']:.3f} | {s2:.2f}x ({s2 / th:.0%}) |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m spikebench.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -503,6 +554,9 @@ def main(argv=None) -> int:
     conv_res = run_conv_benchmark(rounds=rounds, pool_size=16 if args.quick else 64, quick=args.quick)
     print()
     print(format_conv_table(conv_res))
+    thread_rows = run_threads_benchmark(rounds=rounds, widths=(2000,) if args.quick else (500, 2000, 8000))
+    print()
+    print(format_threads_table(thread_rows))
     lava_rows = run_lava_benchmark(samples=2 if args.quick else 8, reps=3 if args.quick else 20)
     print()
     print(format_lava_table(lava_rows))
@@ -510,7 +564,7 @@ def main(argv=None) -> int:
         from spikebench.core.fileio import atomic_write_text
 
         atomic_write_text(args.json, json.dumps({"network": net_res, "layer": layer_rows, "conv": conv_res,
-                                                       "lava": lava_rows}, indent=2))
+                                                       "lava": lava_rows, "threads": thread_rows}, indent=2))
     return 0
 
 

@@ -387,7 +387,7 @@ def _run_layer(T, in_ptr, in_idx, out_ptr, out_idx, plain, W, W8, w_off, w_scale
                pidx, win,
                n_tgt, R, R8, r_off, r_scale, nz_in, nz_rec, bias, rbias, zero, beta, alpha, cuba, thr, n_out,
                recurrent, reset_zero, mem, syn, acc, cur, racc, flags, rec, rec_off,
-               integer, w_exp, r_exp, act_shift, half, du, dv, ibias, vth, rsub, u, v):
+               integer, w_exp, r_exp, act_shift, half, du, dv, ibias, vth, rsub, u, v, w_stride):
     """Run one layer over T steps of one sample. Returns (synaptic events, spikes out, spikes at the last step).
 
     ``integer`` layers run in a chip's fixed-point arithmetic (:func:`_int_step`): their weights are
@@ -405,6 +405,9 @@ def _run_layer(T, in_ptr, in_idx, out_ptr, out_idx, plain, W, W8, w_off, w_scale
     once per step: ``I = bias + acc * scale``. That equals the float path exactly whenever the float
     sums are exact (the regime in which backends agree at all), since multiplying by a power of two
     is exact.
+
+    ``w_stride`` is the length of a weight row (``n_out``, or the whole layer's width when this call runs
+    a slice of a dense layer's neurons starting at ``w_off``: see ``_kernel_split``).
     """
     events = 0
     maxpool = (not plain) and win > 0
@@ -436,12 +439,12 @@ def _run_layer(T, in_ptr, in_idx, out_ptr, out_idx, plain, W, W8, w_off, w_scale
             hi = in_ptr[t] if t > 0 else in_ptr[0]
         if plain:
             if w_scale > 0:
-                events += _add_rows(acc, W8, w_off, n_out, in_idx, lo, hi, nz_in, n_out)
+                events += _add_rows(acc, W8, w_off, w_stride, in_idx, lo, hi, nz_in, n_out)
                 if not integer:
                     for j in range(n_out):
                         acc[j] = bias[j] + acc[j] * w_scale
             else:
-                events += _add_rows(acc, W, w_off, n_out, in_idx, lo, hi, nz_in, n_out)
+                events += _add_rows(acc, W, w_off, w_stride, in_idx, lo, hi, nz_in, n_out)
         else:
             events += _scatter(acc, runptr, run_tgt, run_val, run_w, nz_in, in_idx, lo, hi)
             if maxpool:
@@ -557,7 +560,8 @@ def simulate_batch(T, sample_ptr, in_times, in_idx, n_layers, n_in, n_out, recur
                                    bias[o:o + no], rbias[o:o + no], zero[:no], beta[o:o + no], alpha[o:o + no],
                                    cuba[l], thr[o:o + no], no, recurrent[l], reset_zero[l], mem, syn, acc, cur, racc,
                                    flags, rec[s], ro, integer[l], w_exp[l], r_exp[l], act_shift[l], half[l],
-                                   du[o:o + no], dv[o:o + no], ibias[o:o + no], vth[o:o + no], rsub[o:o + no], u, v)
+                                   du[o:o + no], dv[o:o + no], ibias[o:o + no], vth[o:o + no], rsub[o:o + no], u, v,
+                                   no)
                 counts[s, l, 0] = ev
                 counts[s, l, 1] = k
                 counts[s, l, 2] = last

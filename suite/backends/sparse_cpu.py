@@ -388,9 +388,16 @@ class PreparedNetwork:
         previous = numba.get_num_threads()
         if previous != n_threads:
             numba.set_num_threads(n_threads)
+        split = B < n_threads and self.splittable(n_threads)
         try:
-            _kernel.simulate_batch(T, sample_ptr, in_times, in_idx, len(sizes), *self.kernel_args(), rec, rec_off,
-                                   counts, max(1, min(B, n_threads)))
+            if split:  # fewer samples than threads: each dense layer's neurons are split across the threads
+                from ._kernel_split import simulate_split
+
+                simulate_split(T, sample_ptr, in_times, in_idx, len(sizes), *self.kernel_args(), rec, rec_off,
+                               counts, n_threads)
+            else:
+                _kernel.simulate_batch(T, sample_ptr, in_times, in_idx, len(sizes), *self.kernel_args(), rec, rec_off,
+                                       counts, max(1, min(B, n_threads)))
         finally:
             if previous != n_threads:
                 numba.set_num_threads(previous)
@@ -413,7 +420,14 @@ class PreparedNetwork:
         return SimulationResult(output_spikes=rasters[-1], counts=ec, wall_time_s=wall, run_s=wall,
                                 backend=SparseCPUBackend.name,
                                 device="cpu", layer_spikes=rasters if record else None,
-                                extra={"threads": n_threads})
+                                extra={"threads": n_threads, "parallel": "neurons" if split else "samples"})
+
+    def splittable(self, n_threads: int) -> bool:
+        """Whether some layer is dense, feed-forward and wide enough to split over ``n_threads`` threads."""
+        from ._kernel_split import MIN_SLICE
+
+        return n_threads > 1 and any(bool(p) and not bool(r) and int(n) >= n_threads * MIN_SLICE
+                                     for p, r, n in zip(self.plain, self.recurrent, self.n_out))
 
 
 _WARM = False
