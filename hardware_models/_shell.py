@@ -35,6 +35,9 @@ class ChipShell:
 
     name: str = ""
     core_kind: str = "cores"
+    #: what a user's deployment may state for this chip (:mod:`.deployment_file`): passes only where the
+    #: model runs a network in several passes over its hardware
+    deployment_fields: tuple[str, ...] = ("chips", "layer_cores")
     event_driven: bool = True
     place: Callable[[NetworkProfile, ChipSheet], Placement]
     formula: Callable

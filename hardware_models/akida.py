@@ -261,6 +261,7 @@ def deploy(network: Network) -> Deployed:
 class Akida(ChipShell):
     name = "akida"
     core_kind = "NPs"
+    deployment_fields = ("chips", "layer_cores", "passes")
     place = staticmethod(place)
     formula = staticmethod(formula)
     deploy_fn = staticmethod(deploy)

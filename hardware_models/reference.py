@@ -103,6 +103,7 @@ def deploy_gpu(network: Network) -> Deployed:
 class CPU(ChipShell):
     name = "cpu"
     core_kind = "-"
+    deployment_fields = ()  # a dense reference row has no placement to state
     event_driven = False
     place = staticmethod(place)
     formula = staticmethod(cpu_formula)
@@ -112,6 +113,7 @@ class CPU(ChipShell):
 class GPU(ChipShell):
     name = "gpu"
     core_kind = "-"
+    deployment_fields = ()  # a dense reference row has no placement to state
     event_driven = False
     place = staticmethod(place)
     formula = staticmethod(gpu_formula)

@@ -80,15 +80,17 @@ def ranking_stability(nominal: Mapping[str, float], sample: Callable[[np.random.
 
 
 def rank_stability(counts: EventCounts, models: dict[str, ChipShell], *, draws: int = 1000, seed: int = 0,
-                   real_time: bool = False) -> RankStability:
+                   real_time: bool = False, deployments: dict | None = None) -> RankStability:
     """Stability of the energy ranking of ``models`` on ``counts`` under their constants' intervals
-    (infeasible mappings are not ranked; they are listed in ``excluded``)."""
+    (infeasible mappings are not ranked; they are listed in ``excluded``); ``deployments``: a user's
+    placement per chip name (:class:`~.base.Deployment`) in place of the model's own."""
     if draws < 1:
         raise ValueError("draws must be >= 1")
     profile = NetworkProfile.from_counts(counts)
     funcs, excluded = {}, []
     for name, model in models.items():
-        placement, f = model.point_formula(profile, counts, real_time=real_time)
+        placement, f = model.point_formula(profile, counts, real_time=real_time,
+                                           deployment=(deployments or {}).get(name))
         if placement.feasible:
             funcs[name] = (model, f)
         else:

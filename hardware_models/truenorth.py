@@ -17,8 +17,12 @@ of the group's C_in / groups channels); an input read by several cores needs spl
 above. Sum/avg pooling folds into the synapses; max pooling of currents and CubaLIF neurons (a
 synaptic-current state) do not exist on TrueNorth (infeasible).
 
-Energy: E_dyn = (SE + splitter events) e_SE + packets hops e_hop + chip-crossing packets 32 bit
-e_link; E_static = chips P_static T_inf (whole chips stay powered).
+Energy: E_dyn = (SE + splitter events) e_SE + chip-crossing packets 32 bit e_link; E_static = chips
+P_static T_inf (whole chips stay powered). e_SE (2.3 pJ) is the slope of a whole-chip power fit against
+the synaptic-event rate [@akopyan2015, Fig. 17]: the on-chip routing of the spikes that carry those events
+is inside it, so no per-hop energy is added on top (it was, before: the 2.3 pJ per spike-hop of
+[@merolla2014, SM S5] counted the routing twice). Packets that leave a chip are not in that single-chip
+fit: their link energy stays.
 Latency: (T + extra pipeline ticks) x tick, the tick stretched when a tick's synaptic events exceed
 the chip's peak rate.
 """
@@ -31,7 +35,7 @@ from spikebench.core.fixed_point import DECAY_UNITY, IntegerNeurons
 from spikebench.core.network import Layer, Network
 
 from ._shell import ChipShell
-from .base import NetworkProfile, PerInference, Placement, ceil_div, mean_hops
+from .base import NetworkProfile, PerInference, Placement, ceil_div
 from .numeric import (
     FORMATS,
     Deployed,
@@ -53,7 +57,7 @@ ASSUMPTIONS = (
     "neurons whose fan-in fits 256 axons are packed 256 per core with their inputs (local connectivity assumed "
     "when fan-in <= 256 but the layer has more sources)",
     "partial-sum neurons of split fan-in are modelled by their cores and one extra tick; their spikes are not counted",
-    "mean hops per packet 2/3 sqrt(cores used); a packet crosses chips with probability 1 - 1/chips",
+    "a packet crosses chips with probability 1 - 1/chips (on-chip routing is inside the per-event energy)",
     "static energy is charged over the whole latency, including pipeline ticks",
 )
 CONV_ASSUMPTIONS = (
@@ -191,7 +195,6 @@ def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time
         packets += src * copies[k]
     events = per.synaptic_events + split_events
     ticks = T + pl.extra["extra_ticks"]
-    hops = mean_hops(min(pl.cores, 4096))
     crossing = packets * (1.0 - 1.0 / pl.chips)
     notes = [] if real_time else ["tick 1 ms nominal (real time, where the power figures were measured); "
                                   "the low end uses the fastest measured tick, 47.6 us (21x)"]
@@ -202,7 +205,7 @@ def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time
     def f(p):
         tick = max(per.timestep_s, TICK_FASTEST_S) if real_time else p["tick"]
         tick = max(tick, events / T / pl.chips / p["peak_sops"])
-        e_dyn = events * p["e_se"] + packets * hops * p["e_hop"] + crossing * p["packet_bits"] * p["e_chip_link_bit"]
+        e_dyn = events * p["e_se"] + crossing * p["packet_bits"] * p["e_chip_link_bit"]  # routing inside e_se
         latency = ticks * tick
         static = pl.chips * p["p_static_chip"] * latency
         return {"energy_dynamic_j": e_dyn, "energy_static_j": static, "energy_j": e_dyn + static, "latency_s": latency}

@@ -3,7 +3,7 @@
 ``--format json`` writes one object (schema ``spikebench.estimates/1``)::
 
     {"schema": "spikebench.estimates/1", "counts": "<path>", "samples": int, "timesteps": int,
-     "timestep_s": float, "real_time": bool,
+     "timestep_s": float, "real_time": bool, "deployment": "<path>" | null,
      "estimates": [{"chip", "title", "kind": "modelled", "per": "inference", "boundary", "feasible",
                     "cores", "core_kind", "chips",
                     "energy_dynamic_j" | "energy_static_j" | "energy_j" | "latency_s":
@@ -39,6 +39,9 @@ def register(sub) -> None:
                    help="also sample the constants N times within their intervals and report how often the "
                         f"energy ranking changes (0 to {MAX_DRAWS:,}; default 0: none)")
     p.add_argument("--seed", type=int, default=0, help=f"seed of the --sensitivity draws, 0 to {MAX_SEED} (default 0)")
+    p.add_argument("--deployment", default=None, metavar="FILE.json",
+                   help="your placement per chip (schema spikebench.deployment/1: chips, cores per layer, passes, "
+                        "source) used in place of each named chip's own mapping; see the README")
     p.set_defaults(func=run)
 
 
@@ -100,13 +103,25 @@ def run(args) -> int:
     if args.sensitivity and args.format == "csv":
         raise SpikebenchError("--sensitivity prints with --format table or json, not csv")
     counts = EventCounts.from_json(args.counts)
+    deployments = {}
+    if args.deployment:
+        from spikebench.hardware_models.deployment_file import read_deployments
+
+        deployments = read_deployments(args.deployment, layers=len(counts.layers))
+        left_out = [c for c in deployments if c not in names]
+        if left_out:
+            raise SpikebenchError(f"{args.deployment} places the network on {', '.join(left_out)}, which --chips "
+                                  f"leaves out; add {'it' if len(left_out) == 1 else 'them'} to --chips or remove "
+                                  "the entry")
     profile = NetworkProfile.from_counts(counts)
-    estimates = [CHIPS[n].estimate(profile, counts, real_time=args.real_time) for n in names]
+    estimates = [CHIPS[n].estimate(profile, counts, real_time=args.real_time, deployment=deployments.get(n))
+                 for n in names]
     rs = (rank_stability(counts, {n: CHIPS[n] for n in names}, draws=args.sensitivity, seed=args.seed,
-                         real_time=args.real_time) if args.sensitivity else None)
+                         real_time=args.real_time, deployments=deployments) if args.sensitivity else None)
     if args.format == "json":
         doc = {"schema": ESTIMATES_SCHEMA, "counts": str(args.counts), "samples": counts.samples,
                "timesteps": counts.timesteps, "timestep_s": counts.timestep_s, "real_time": bool(args.real_time),
+               "deployment": args.deployment,
                "estimates": [e.to_dict() for e in estimates]}
         if rs is not None:
             doc["sensitivity"] = rs.to_dict()
