@@ -10,9 +10,13 @@ does, and each event costs the same cycles as today. Pooling runs in software to
 the input by averaging; max pooling of currents is assumed as a software kernel at the counted
 pre-pool events), so the stored kernel is not enlarged by pooling. Any neuron model is software.
 
-Energy (processor-based, software cycles): cycles = SE cycles_per_se + NU cycles_per_nu;
-E_dyn = cycles e_cycle; E_static = (chips P_chip,static + PEs used P_PE,base) T_inf (unused PEs off,
-a PE that finishes its tick work sleeps).
+Energy: each layer takes one of two paths. Software (every conv layer, and a dense layer where it is
+cheaper): its synaptic events run on the ARM, SE cycles_per_se cycles. MAC array (a dense or recurrent
+layer where it is cheaper, at each point of the constants): every step the layer's whole matrix-vector product,
+M = n_in n_out (+ n_out^2 recurrent) 8-bit MACs at e_mac each, taking M / (PEs x 64 x utilization) cycles
+on each of its PEs. Neuron updates run on the ARM either way (NU cycles_per_nu). E_dyn = ARM cycles e_cycle
++ MACs e_mac; E_static = (chips P_chip,static + PEs used P_PE,base) T_inf (unused PEs off, a PE that
+finishes its tick work sleeps).
 Latency: T max(tick, busiest PE's cycles per step / f_clk).
 """
 
@@ -24,7 +28,7 @@ import numpy as np
 
 from spikebench.core.network import Network
 
-from ._shell import ChipShell
+from ._shell import ChipShell, sheet_of
 from .base import NetworkProfile, PerInference, Placement, ceil_div, pace
 from .numeric import (
     FORMATS,
@@ -42,7 +46,8 @@ ASSUMPTIONS = (
     "(PEs off / sleeping / CoreMark) converted to energy per ARM cycle; cycles per event from 12 M events/s per PE",
     "nominal at 0.5 V / 150 MHz; the high energy ends use 0.8 V values, the low latency end 300 MHz",
     "synapses stored in PE SRAM at weight_bits each (no row headers or indices); DRAM not used",
-    "every synaptic event runs on the ARM software path (MAC array, packets and DMA not modelled)",
+    "a dense layer takes the MAC array when its dense MACs cost less than its events on the ARM (decided at each "
+    "point of the constants), conv layers the ARM; packets, DMA and DRAM not modelled",
     "work spread evenly over a layer's PEs; the busiest PE sets the step time",
 )
 CONV_ASSUMPTIONS = (
@@ -69,15 +74,40 @@ def place(profile: NetworkProfile, sheet: ChipSheet) -> Placement:
                      extra={"synapse_bits": tuple(bits)})
 
 
+def dense_macs(lp) -> float:
+    """MACs of one step of a dense (or recurrent) layer's full matrix-vector product on the MAC array."""
+    return float(lp.n_in * lp.n_out + (lp.n_out * lp.n_out if lp.kind == "recurrent" else 0))
+
+
+def mac_layers(profile: NetworkProfile, per: PerInference, p: dict) -> tuple[bool, ...]:
+    """Per layer: whether it takes the MAC array at constants ``p`` (a dense or recurrent layer whose dense
+    MACs per inference cost less than its synaptic events on the ARM): the choice :func:`formula` makes."""
+    out = []
+    for k, lp in enumerate(profile.layers):
+        if lp.kind not in ("dense", "recurrent"):
+            out.append(False)
+            continue
+        mac = per.timesteps * dense_macs(lp) * p["e_mac"]
+        arm = per.layer_synaptic_events[k] * p["cycles_per_se"] * p["e_cycle"]
+        out.append(mac < arm)
+    return tuple(out)
+
+
 def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time: bool):
     T = per.timesteps
-    se_tot, nu_tot = per.synaptic_events, per.neuron_updates
-    loads = [(per.layer_synaptic_events[k] / (c * T), per.layer_neuron_updates[k] / (c * T))
-             for k, c in enumerate(pl.layer_cores)]
+    macs = [T * dense_macs(lp) if lp.kind in ("dense", "recurrent") else 0.0 for lp in profile.layers]
+    se = per.layer_synaptic_events
+    cores = pl.layer_cores
 
     def f(p):
-        e_dyn = (se_tot * p["cycles_per_se"] + nu_tot * p["cycles_per_nu"]) * p["e_cycle"]
-        busiest = max(se * p["cycles_per_se"] + nu * p["cycles_per_nu"] for se, nu in loads) / p["f_clk"]
+        mac = mac_layers(profile, per, p)  # each dense layer takes the cheaper path at these constants
+        arm_cycles = sum(s for s, m in zip(se, mac) if not m) * p["cycles_per_se"] + per.neuron_updates * p["cycles_per_nu"]
+        e_dyn = arm_cycles * p["e_cycle"] + sum(m for m, on in zip(macs, mac) if on) * p["e_mac"]
+        mac_rate = p["macs_per_pe_cycle"] * p["mac_util_fc"]
+        # the busiest PE's cycles per step: its share of the layer's MACs or ARM events, and of its neurons
+        busiest = max(((macs[k] / mac_rate if mac[k] else se[k] * p["cycles_per_se"])
+                       + per.layer_neuron_updates[k] * p["cycles_per_nu"]) / (cores[k] * T)
+                      for k in range(len(cores))) / p["f_clk"]
         tick = per.timestep_s if real_time else p["tick"]
         latency = T * pace(busiest, tick, True)
         static = (pl.chips * p["p_chip_static"] + pl.cores * p["p_pe_base"]) * latency
@@ -85,6 +115,11 @@ def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time
 
     notes = [] if real_time else ["runs on its 1 ms timer tick (SpiNNaker convention); a step lasts "
                                   "max(tick, busiest PE's work)"]
+    on_mac = mac_layers(profile, per, sheet_of("spinnaker2").nominal_si())
+    if any(on_mac):
+        names = ", ".join(lp.name for lp, m in zip(profile.layers, on_mac) if m)
+        notes.append(f"MAC array for {names} (at the nominal constants): every step the whole matrix-vector product, "
+                     "cheaper than their events on the ARM; the other layers' events on the ARM")
     return f, notes
 
 

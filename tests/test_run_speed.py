@@ -174,3 +174,21 @@ def test_figures_rendered_in_forked_processes_are_the_serial_bytes():
     serial = [F._render(f) for f in figs]
     assert [png for png, _ in forked] == [png for png, _ in serial]
     assert all(pdf.startswith(b"%PDF") for _, pdf in forked)
+
+
+def test_figures_fall_back_to_this_process_where_no_child_can_be_started(monkeypatch):
+    import multiprocessing
+
+    from spikebench.report import figures as F
+
+    class NoChildren:
+        def Pool(self, *a, **k):  # what a daemonic process (a pool worker) gets
+            raise AssertionError("daemonic processes are not allowed to have children")
+
+    monkeypatch.setattr(multiprocessing, "get_context", lambda method: NoChildren())
+    fig, axes = F._new_figure(3, 2)
+    axes[0][0].plot([1, 2], [3, 4])
+    fig2, axes2 = F._new_figure(3, 2)
+    axes2[0][0].plot([1, 2], [4, 3])
+    out = F.render_all([fig, fig2])
+    assert len(out) == 2 and all(png.startswith(b"\x89PNG") and pdf.startswith(b"%PDF") for png, pdf in out)

@@ -474,8 +474,8 @@ def render_all(figs: list) -> list[tuple[bytes, bytes]]:
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 return pool.map(_render_pending, range(len(figs)), chunksize=1)
-        except OSError:  # no processes to spare (limits, memory): draw them here
-            pass
+        except Exception:  # noqa: BLE001 - no child processes here (limits, memory, a daemonic parent such as a
+            pass  # worker of a process pool): draw them in this process; a figure's own error then surfaces here
         finally:
             _PENDING = []
     return [_render(fig) for fig in figs]

@@ -175,14 +175,28 @@ def test_truenorth_hand():
 
 
 def test_spinnaker2_hand():
+    # the 4 -> 2 layer's whole product is 8 MACs per step: 40 MACs x 0.52 pJ = 20.8 pJ per inference on the
+    # MAC array, against 5 events x 12.5 cycles x 8.3 pJ = 519 pJ on the ARM: it takes the MAC array
     e = est("spinnaker2", tiny())
-    cycles = SE * 12.5 + NU * 61
-    assert e.energy_dynamic_j.nominal == pytest.approx(cycles * 8.3e-12)
-    assert e.energy_dynamic_j.high == pytest.approx((SE * 25 + NU * 122) * 15.0e-12)
-    busiest = (SE / T * 12.5 + NU / T * 61) / 150e6
+    macs = T * 4 * 2
+    assert e.energy_dynamic_j.nominal == pytest.approx(NU * 61 * 8.3e-12 + macs * 0.52e-12, rel=1e-12)
+    assert e.energy_dynamic_j.high == pytest.approx(NU * 122 * 15.0e-12 + macs * 0.73e-12, rel=1e-12)
+    busiest = (macs / T / (64 * 0.175) + NU / T * 61) / 150e6
     assert busiest < 1e-3
     assert e.latency_s.nominal == pytest.approx(T * 1e-3)
     assert e.energy_static_j.nominal == pytest.approx((75.2e-3 + 1 * 1.05e-3) * T * 1e-3)
+    assert any("MAC array for l1" in a for a in e.assumptions)
+
+
+def test_spinnaker2_hand_sparse_wide_layer_stays_on_the_arm():
+    # 1000 -> 1000 with 50 events per inference: 5 x 10^6 MACs x 0.52 pJ = 2.6 uJ on the MAC array against
+    # 50 x 12.5 cycles x 8.3 pJ = 5.2 nJ on the ARM: the events run on the ARM
+    c = EventCounts(layers=(layer(n_in=1000, n_out=1000, se=100, spikes_in=20, synapses=10**6, fan_in_max=1000,
+                                  weight_bits=8),), samples=2, timesteps=5, timestep_s=1e-3)
+    e = est("spinnaker2", c)
+    nu = 5 * 1000
+    assert e.energy_dynamic_j.nominal == pytest.approx((50 * 12.5 + nu * 61) * 8.3e-12, rel=1e-12)
+    assert not any("MAC array for" in a for a in e.assumptions)
 
 
 def test_akida_hand():
