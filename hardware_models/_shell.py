@@ -21,8 +21,9 @@ from .params import ChipSheet, load_sheet
 
 
 @cache
-def sheet_of(chip: str) -> ChipSheet:
-    return load_sheet(chip)
+def sheet_of(chip: str, point: str | None = None) -> ChipSheet:
+    """The chip's constants at operating ``point`` (None: its default)."""
+    return load_sheet(chip).at(point)
 
 
 class ChipShell:
@@ -47,34 +48,44 @@ class ChipShell:
     def sheet(self) -> ChipSheet:
         return sheet_of(self.name)
 
-    def mapping(self, profile: NetworkProfile, deployment: Deployment | None = None) -> Placement:
+    def sheet_at(self, operating_point: str | None = None) -> ChipSheet:
+        """The constants at ``operating_point`` (None: the default; unknown: ValueError naming the known)."""
+        return sheet_of(self.name, operating_point)
+
+    def mapping(self, profile: NetworkProfile, deployment: Deployment | None = None,
+                operating_point: str | None = None) -> Placement:
         """The model's own placement, or the published ``deployment`` in its place (see :class:`Deployment`);
         infeasible when it needs more chips than the chip's largest real system (:func:`.base.system_limit`)."""
-        placement = type(self).place(profile, self.sheet)
+        sheet = self.sheet_at(operating_point)
+        placement = type(self).place(profile, sheet)
         if deployment is not None:
             placement = apply_deployment(placement, deployment, profile)
-        return system_limit(placement, self.sheet)
+        return system_limit(placement, sheet)
 
     def point_formula(self, profile: NetworkProfile, counts: EventCounts, *, real_time: bool = False,
-                      deployment: Deployment | None = None):
+                      deployment: Deployment | None = None, operating_point: str | None = None):
         """The model as a function of its constants only: ``f({name: SI value}) -> quantities``."""
-        placement = self.mapping(profile, deployment)
+        placement = self.mapping(profile, deployment, operating_point)
         f, _ = type(self).formula(profile, placement, PerInference.from_counts(counts), real_time)
         return placement, f
 
     def estimate(self, profile: NetworkProfile, counts: EventCounts, *, real_time: bool = False,
                  constants: Mapping[str, float] | None = None,
-                 deployment: Deployment | None = None) -> Estimate:
+                 deployment: Deployment | None = None, operating_point: str | None = None) -> Estimate:
         """Energy and latency of one inference; ``constants`` (SI, by name) pins a single point;
-        ``deployment`` replaces the model's mapping by a published one (validation cases)."""
+        ``deployment`` replaces the model's mapping by a published one (validation cases);
+        ``operating_point`` chooses one of the chip's published operating points (default: the sheet's)."""
         if len(profile.layers) != len(counts.layers):
             raise ValueError("profile and counts describe different networks")
-        placement = self.mapping(profile, deployment)
+        sheet = self.sheet_at(operating_point)
+        placement = self.mapping(profile, deployment, operating_point)
         per = PerInference.from_counts(counts)
         f, notes = type(self).formula(profile, placement, per, real_time)
+        if sheet.point is not None:
+            notes = [sheet.point_line(), *notes]
         if constants is not None:
-            constants = {**self.sheet.nominal_si(), **constants}
-        return build_estimate(name=self.name, sheet=self.sheet, formula=f, mapping=placement,
+            constants = {**sheet.nominal_si(), **constants}
+        return build_estimate(name=self.name, sheet=sheet, formula=f, mapping=placement,
                               core_kind=self.core_kind, profile=profile, extra_assumptions=notes,
                               constants=constants)
 

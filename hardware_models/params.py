@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from types import MappingProxyType
 
@@ -89,20 +89,57 @@ class Param:
 
 
 @dataclass(frozen=True, kw_only=True)
+class OperatingPoint:
+    """A published operating point of a chip (a supply voltage with its clock): the constants that take
+    other values there (``overrides``, each a full :class:`Param` with its own interval)."""
+
+    name: str
+    description: str
+    source: str
+    overrides: Mapping[str, Param]
+
+
+@dataclass(frozen=True, kw_only=True)
 class ChipSheet:
-    """A chip's data file: identity, energy boundary and its constants."""
+    """A chip's data file: identity, energy boundary and its constants, at one operating point (``point``,
+    the file's default unless :meth:`at` chose another; None for chips that publish only one)."""
 
     chip: str
     title: str
     boundary: str
     params: Mapping[str, Param]
     notes: tuple[str, ...] = ()
+    operating_points: Mapping[str, OperatingPoint] = field(default_factory=lambda: MappingProxyType({}))
+    point: str | None = None
+    base_params: Mapping[str, Param] | None = None  # the file's own [params], before any point's overrides
 
     def __getitem__(self, name: str) -> Param:
         return self.params[name]
 
     def nominal_si(self) -> dict[str, float]:
         return {k: p.si() for k, p in self.params.items()}
+
+    def at(self, point: str | None) -> ChipSheet:
+        """This sheet at operating ``point`` (None: as it is); an unknown point is a ValueError naming the known."""
+        if point is None or point == self.point:
+            return self
+        if point not in self.operating_points:
+            known = ", ".join(self.operating_points) or "none: this chip publishes one operating point"
+            raise ValueError(f"{self.chip} has no operating point {point!r}; its operating points: {known}")
+        op = self.operating_points[point]
+        base = self.params if self.base_params is None else self.base_params
+        return ChipSheet(chip=self.chip, title=self.title, boundary=self.boundary,
+                         params=MappingProxyType({**base, **op.overrides}), notes=self.notes,
+                         operating_points=self.operating_points, point=point, base_params=base)
+
+    def point_line(self) -> str:
+        """One line naming the operating point and its source, "" for a chip with one."""
+        if self.point is None:
+            return ""
+        op = self.operating_points[self.point]
+        others = [n for n in self.operating_points if n != self.point]
+        return (f"operating point {op.name}: {op.description} ({op.source})"
+                + (f"; others: {', '.join(others)}" if others else ""))
 
 
 def _param_from_table(name: str, t: dict, origin: str) -> Param:
@@ -137,5 +174,40 @@ def load_sheet(chip: str) -> ChipSheet:
     params = {name: _param_from_table(name, t, origin) for name, t in data.get("params", {}).items()}
     if data.get("chip") != chip:
         raise ValueError(f"{origin}: 'chip' must be {chip!r}")
-    return ChipSheet(chip=chip, title=data["title"], boundary=data["boundary"],
-                     params=MappingProxyType(params), notes=tuple(data.get("notes", ())))
+    points, default = _operating_points(data.get("operating_points"), params, origin)
+    sheet = ChipSheet(chip=chip, title=data["title"], boundary=data["boundary"],
+                      params=MappingProxyType(params), notes=tuple(data.get("notes", ())),
+                      operating_points=MappingProxyType(points), base_params=MappingProxyType(params))
+    return sheet.at(default)
+
+
+def _operating_points(table, params: dict[str, Param], origin: str) -> tuple[dict[str, OperatingPoint], str | None]:
+    """``[operating_points]``: ``default = "<name>"`` and one table per point: ``description``, ``source``
+    and the constants that change there, each a number (exact: a clock) or a table like a parameter's
+    (``value`` with ``low``/``high`` or ``band = true``); unit, grade and note come from the parameter."""
+    if not table:
+        return {}, None
+    default = table.get("default")
+    points = {}
+    for name, t in table.items():
+        if name == "default":
+            continue
+        if not isinstance(t, dict) or "description" not in t or "source" not in t:
+            raise ValueError(f"{origin}: operating point {name} needs a description and a source")
+        check_keys(t["source"], f"{origin}: operating point {name}")
+        overrides = {}
+        for key, v in t.items():
+            if key in ("description", "source"):
+                continue
+            if key not in params:
+                raise ValueError(f"{origin}: operating point {name} sets {key}, which is not a parameter")
+            base = params[key]
+            entry = {"value": v} if not isinstance(v, dict) else dict(v)
+            merged = {"unit": base.unit, "grade": base.grade, "source": f"{base.source} [value at operating point {name}]",
+                      **({"note": base.note} if base.note else {}), **entry}
+            overrides[key] = _param_from_table(key, merged, f"{origin} operating point {name}")
+        points[name] = OperatingPoint(name=name, description=t["description"], source=t["source"],
+                                      overrides=MappingProxyType(overrides))
+    if default not in points:
+        raise ValueError(f"{origin}: operating_points.default must name one of {', '.join(points)}")
+    return points, default

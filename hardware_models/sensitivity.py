@@ -80,23 +80,26 @@ def ranking_stability(nominal: Mapping[str, float], sample: Callable[[np.random.
 
 
 def rank_stability(counts: EventCounts, models: dict[str, ChipShell], *, draws: int = 1000, seed: int = 0,
-                   real_time: bool = False, deployments: dict | None = None) -> RankStability:
+                   real_time: bool = False, deployments: dict | None = None,
+                   operating_points: dict | None = None) -> RankStability:
     """Stability of the energy ranking of ``models`` on ``counts`` under their constants' intervals
     (infeasible mappings are not ranked; they are listed in ``excluded``); ``deployments``: a user's
-    placement per chip name (:class:`~.base.Deployment`) in place of the model's own."""
+    placement per chip name (:class:`~.base.Deployment`) in place of the model's own; ``operating_points``:
+    an operating point per chip name (default: each sheet's)."""
     if draws < 1:
         raise ValueError("draws must be >= 1")
     profile = NetworkProfile.from_counts(counts)
     funcs, excluded = {}, []
     for name, model in models.items():
+        point = (operating_points or {}).get(name)
         placement, f = model.point_formula(profile, counts, real_time=real_time,
-                                           deployment=(deployments or {}).get(name))
+                                           deployment=(deployments or {}).get(name), operating_point=point)
         if placement.feasible:
-            funcs[name] = (model, f)
+            funcs[name] = (model.sheet_at(point), f)
         else:
             excluded.append(name)
-    nominal = {n: f(m.sheet.nominal_si())["energy_j"] for n, (m, f) in funcs.items()}
-    return ranking_stability(nominal, lambda rng: [f(_draw(m.sheet, rng))["energy_j"] for m, f in funcs.values()],
+    nominal = {n: f(sheet.nominal_si())["energy_j"] for n, (sheet, f) in funcs.items()}
+    return ranking_stability(nominal, lambda rng: [f(_draw(sheet, rng))["energy_j"] for sheet, f in funcs.values()],
                              draws=draws, seed=seed, excluded=excluded)
 
 

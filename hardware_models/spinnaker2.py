@@ -44,7 +44,8 @@ from .params import ChipSheet
 ASSUMPTIONS = (
     "no per-op energy is published for SpiNNaker 2: energies derive from system-level chip power states "
     "(PEs off / sleeping / CoreMark) converted to energy per ARM cycle; cycles per event from 12 M events/s per PE",
-    "nominal at 0.5 V / 150 MHz; the high energy ends use 0.8 V values, the low latency end 300 MHz",
+    "the whole network at one operating point (0.5 V / 150 MHz by default, or 0.8 V / 300 MHz); the PEs' own "
+    "DVFS between the two within a run is not modelled",
     "synapses stored in PE SRAM at weight_bits each (no row headers or indices); DRAM not used",
     "a dense layer takes the MAC array when its dense MACs cost less than its events on the ARM (decided at each "
     "point of the constants), conv layers the ARM; packets, DMA and DRAM not modelled",

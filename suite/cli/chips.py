@@ -19,6 +19,8 @@ def register(sub) -> None:
     cl.set_defaults(func=run_list)
     cs = csub.add_parser("show", help="print a chip's constants with unit, interval, grade and source")
     cs.add_argument("chip")
+    cs.add_argument("--operating-point", default=None, metavar="POINT",
+                    help="the constants at this published operating point (default: the chip's default)")
     add_format(cs, FORMATS)
     cs.set_defaults(func=run_show)
 
@@ -41,22 +43,33 @@ def run_list(args) -> int:
 
 def run_show(args) -> int:
     from spikebench.core.bibliography import cite_keys, render_text
+    from spikebench.core.errors import SpikebenchError
     from spikebench.core.units import text_table
     from spikebench.hardware_models import get_chip
 
-    sheet = get_chip(args.chip).sheet
+    try:
+        sheet = get_chip(args.chip).sheet_at(args.operating_point)
+    except ValueError as exc:
+        raise SpikebenchError(str(exc)) from None
+    points = [{"name": op.name, "description": op.description, "source": op.source,
+               "constants": sorted(op.overrides), "default": op.name == get_chip(args.chip).sheet.point}
+              for op in sheet.operating_points.values()]
     rows = [{"name": p.name, "value": p.value, "unit": p.unit, "low": p.low, "high": p.high, "grade": p.grade,
              "source": p.source, "source_keys": "; ".join(cite_keys([p.source])), "note": p.note}
             for p in sheet.params.values()]
     if args.format == "json":
         write_json({"chip": sheet.chip, "title": sheet.title, "boundary": sheet.boundary, "notes": list(sheet.notes),
-                    "params": rows})
+                    "operating_point": sheet.point, "operating_points": points, "params": rows})
     elif args.format == "csv":
         write_csv(rows)
     else:
         print(f"{sheet.title} ({sheet.chip}); energy boundary: {sheet.boundary}")
         for n in sheet.notes:
             print(f"  * {render_text(n)}")
+        for op in points:
+            mark = "this table" if op["name"] == sheet.point else ("default" if op["default"] else "")
+            print(f"  operating point {op['name']}{f' ({mark})' if mark else ''}: {op['description']}; sets "
+                  f"{', '.join(op['constants'])} [{render_text(op['source'])}]")
         print()
         print(text_table(["constant", "value", "low", "high", "unit", "grade"],
                          [[r["name"], f"{r['value']:g}", f"{r['low']:g}", f"{r['high']:g}", r["unit"], r["grade"]]

@@ -4,6 +4,7 @@
 
     {"schema": "spikebench.estimates/1", "counts": "<path>", "samples": int, "timesteps": int,
      "timestep_s": float, "real_time": bool, "deployment": "<path>" | null,
+     "operating_points": {"<chip>": "<point>"},  # those given with --operating-point
      "estimates": [{"chip", "title", "kind": "modelled", "per": "inference", "boundary", "feasible",
                     "cores", "core_kind", "chips",
                     "energy_dynamic_j" | "energy_static_j" | "energy_j" | "latency_s":
@@ -42,6 +43,9 @@ def register(sub) -> None:
     p.add_argument("--deployment", default=None, metavar="FILE.json",
                    help="your placement per chip (schema spikebench.deployment/1: chips, cores per layer, passes, "
                         "source) used in place of each named chip's own mapping; see the README")
+    p.add_argument("--operating-point", action="append", default=None, metavar="CHIP=POINT",
+                   help="a chip's published operating point instead of its default (repeat per chip), e.g. "
+                        "spinnaker2=0.8V; 'spikebench chips show CHIP' lists them")
     p.set_defaults(func=run)
 
 
@@ -91,6 +95,30 @@ def format_sensitivity(rs) -> str:
     return "\n".join(lines)
 
 
+def operating_points(specs, names) -> dict[str, str]:
+    """``["spinnaker2=0.8V", ...]`` -> ``{"spinnaker2": "0.8V"}``, each checked against the chip's sheet."""
+    from spikebench.core.errors import SpikebenchError
+    from spikebench.hardware_models import CHIPS
+
+    out = {}
+    for spec in specs or []:
+        chip, sep, point = (x.strip() for x in spec.partition("="))
+        if not sep or not chip or not point:
+            raise SpikebenchError(f"--operating-point {spec!r}: write CHIP=POINT, e.g. spinnaker2=0.8V")
+        if chip not in CHIPS:
+            raise SpikebenchError(f"--operating-point {spec!r}: unknown chip {chip!r}; known chips: {', '.join(CHIPS)}")
+        if chip not in names:
+            raise SpikebenchError(f"--operating-point {spec!r}: {chip} is not among --chips")
+        if chip in out:
+            raise SpikebenchError(f"--operating-point names {chip} twice; give each chip once")
+        try:
+            CHIPS[chip].sheet_at(point)
+        except ValueError as exc:
+            raise SpikebenchError(f"--operating-point {spec!r}: {exc}") from None
+        out[chip] = point
+    return out
+
+
 def run(args) -> int:
     from spikebench.core import EventCounts
     from spikebench.core.errors import SpikebenchError
@@ -102,6 +130,7 @@ def run(args) -> int:
     seed(args.seed)
     if args.sensitivity and args.format == "csv":
         raise SpikebenchError("--sensitivity prints with --format table or json, not csv")
+    points = operating_points(args.operating_point, names)
     counts = EventCounts.from_json(args.counts)
     deployments = {}
     if args.deployment:
@@ -114,14 +143,15 @@ def run(args) -> int:
                                   f"leaves out; add {'it' if len(left_out) == 1 else 'them'} to --chips or remove "
                                   "the entry")
     profile = NetworkProfile.from_counts(counts)
-    estimates = [CHIPS[n].estimate(profile, counts, real_time=args.real_time, deployment=deployments.get(n))
-                 for n in names]
+    estimates = [CHIPS[n].estimate(profile, counts, real_time=args.real_time, deployment=deployments.get(n),
+                                   operating_point=points.get(n)) for n in names]
     rs = (rank_stability(counts, {n: CHIPS[n] for n in names}, draws=args.sensitivity, seed=args.seed,
-                         real_time=args.real_time, deployments=deployments) if args.sensitivity else None)
+                         real_time=args.real_time, deployments=deployments, operating_points=points)
+          if args.sensitivity else None)
     if args.format == "json":
         doc = {"schema": ESTIMATES_SCHEMA, "counts": str(args.counts), "samples": counts.samples,
                "timesteps": counts.timesteps, "timestep_s": counts.timestep_s, "real_time": bool(args.real_time),
-               "deployment": args.deployment,
+               "deployment": args.deployment, "operating_points": points,
                "estimates": [e.to_dict() for e in estimates]}
         if rs is not None:
             doc["sensitivity"] = rs.to_dict()

@@ -180,12 +180,24 @@ def test_spinnaker2_hand():
     e = est("spinnaker2", tiny())
     macs = T * 4 * 2
     assert e.energy_dynamic_j.nominal == pytest.approx(NU * 61 * 8.3e-12 + macs * 0.52e-12, rel=1e-12)
-    assert e.energy_dynamic_j.high == pytest.approx(NU * 122 * 15.0e-12 + macs * 0.73e-12, rel=1e-12)
+    # high end at the default operating point (0.5 V): derived constants +25 %, cycles per update 122
+    assert e.energy_dynamic_j.high == pytest.approx(NU * 122 * 8.3e-12 * 1.25 + macs * 0.52e-12 * 1.25, rel=1e-12)
     busiest = (macs / T / (64 * 0.175) + NU / T * 61) / 150e6
     assert busiest < 1e-3
     assert e.latency_s.nominal == pytest.approx(T * 1e-3)
     assert e.energy_static_j.nominal == pytest.approx((75.2e-3 + 1 * 1.05e-3) * T * 1e-3)
     assert any("MAC array for l1" in a for a in e.assumptions)
+
+
+def test_spinnaker2_hand_at_0v8():
+    c = tiny()
+    e = get_chip("spinnaker2").estimate(NetworkProfile.from_counts(c), c, operating_point="0.8V")
+    macs = T * 4 * 2
+    assert e.energy_dynamic_j.nominal == pytest.approx(NU * 61 * 15.0e-12 + macs * 0.73e-12, rel=1e-12)
+    assert e.energy_static_j.nominal == pytest.approx((75.2e-3 + 1 * 3.22e-3) * T * 1e-3, rel=1e-12)
+    assert any(a.startswith("operating point 0.8V: 0.8 V digital rail, PE clock 300 MHz") for a in e.assumptions)
+    with pytest.raises(ValueError, match="no operating point '1V'; its operating points: 0.5V, 0.8V"):
+        get_chip("spinnaker2").estimate(NetworkProfile.from_counts(c), c, operating_point="1V")
 
 
 def test_spinnaker2_hand_sparse_wide_layer_stays_on_the_arm():

@@ -118,3 +118,70 @@ def test_missing_folder_and_left_out_chip_are_one_line(tmp_path, capsys, counts_
     dep = _write(tmp_path, {"schema": "spikebench.deployment/1", "deployments": {"akida": {"passes": 2}}})
     assert main(["estimate", "--counts", str(counts_file), "--chips", "loihi", "--deployment", str(dep)]) == 2
     assert "places the network on akida, which --chips leaves out" in capsys.readouterr().err
+
+
+# ---- operating points (issue 14, item 1: SpiNNaker 2's two published performance levels) ----------------
+
+
+def test_operating_point_changes_the_point_constants_and_says_so(capsys, counts_file):
+    low = _estimates(capsys, "--counts", str(counts_file), "--chips", "spinnaker2")["spinnaker2"]
+    high = _estimates(capsys, "--counts", str(counts_file), "--chips", "spinnaker2",
+                      "--operating-point", "spinnaker2=0.8V")["spinnaker2"]
+    assert any(a.startswith("operating point 0.5V") for a in low["assumptions"])
+    assert any(a.startswith("operating point 0.8V") for a in high["assumptions"])
+    # per-PE baseline 1.05 -> 3.22 mW and the chip floor 75.2 mW over the same ticks
+    ratio = high["energy_static_j"]["nominal"] / low["energy_static_j"]["nominal"]
+    pes = low["cores"]
+    assert ratio == pytest.approx((75.2 + pes * 3.22) / (75.2 + pes * 1.05), rel=1e-9)
+    assert high["energy_dynamic_j"]["nominal"] > low["energy_dynamic_j"]["nominal"]
+    assert main(["estimate", "--counts", str(counts_file), "--chips", "spinnaker2,loihi2", "--operating-point",
+                 "spinnaker2=0.8V", "--sensitivity", "10"]) == 0
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("spinnaker2", "write CHIP=POINT"),
+    ("spinnaker3=0.8V", "unknown chip 'spinnaker3'"),
+    ("spinnaker2=1.2V", "spinnaker2 has no operating point '1.2V'; its operating points: 0.5V, 0.8V"),
+    ("loihi=0.8V", "loihi has no operating point '0.8V'; its operating points: none"),
+])
+def test_operating_point_mistakes_are_one_line(capsys, counts_file, spec, message):
+    assert main(["estimate", "--counts", str(counts_file), "--operating-point", spec]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+
+
+def test_operating_point_of_a_chip_left_out_or_given_twice(capsys, counts_file):
+    assert main(["estimate", "--counts", str(counts_file), "--chips", "loihi", "--operating-point",
+                 "spinnaker2=0.8V"]) == 2
+    assert "spinnaker2 is not among --chips" in capsys.readouterr().err
+    assert main(["estimate", "--counts", str(counts_file), "--operating-point", "spinnaker2=0.8V",
+                 "--operating-point", "spinnaker2=0.5V"]) == 2
+    assert "names spinnaker2 twice" in capsys.readouterr().err
+
+
+def test_chips_show_lists_the_points_and_shows_one(capsys):
+    assert main(["chips", "show", "spinnaker2", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["operating_point"] == "0.5V" and [p["name"] for p in doc["operating_points"]] == ["0.5V", "0.8V"]
+    assert next(p for p in doc["params"] if p["name"] == "e_cycle")["value"] == 8.3
+    assert main(["chips", "show", "spinnaker2", "--operating-point", "0.8V", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    e_cycle = next(p for p in doc["params"] if p["name"] == "e_cycle")
+    assert (e_cycle["value"], e_cycle["low"], e_cycle["high"]) == (15.0, 11.25, 18.75)
+    assert "[value at operating point 0.8V]" in e_cycle["source"]
+
+
+@pytest.mark.parametrize("table, message", [
+    ({"default": "b", "a": {"description": "x", "source": "[@scholze2026]", "f_clk": 1}},
+     "operating_points.default must name one of a"),
+    ({"default": "a", "a": {"description": "x", "source": "[@scholze2026]", "f_clock": 1}},
+     "operating point a sets f_clock, which is not a parameter"),
+    ({"default": "a", "a": {"source": "[@scholze2026]", "f_clk": 1}}, "needs a description and a source"),
+    ({"default": "a", "a": {"description": "x", "source": "[@nosuchkey2099]", "f_clk": 1}}, "nosuchkey2099"),
+])
+def test_operating_point_tables_are_checked_when_the_sheet_loads(table, message):
+    from spikebench.hardware_models.params import _operating_points, load_sheet
+
+    params = dict(load_sheet("spinnaker2").base_params)
+    with pytest.raises((ValueError, sb.SpikebenchError), match=message):  # a missing bibliography key: its own error
+        _operating_points(table, params, "x.toml")
