@@ -349,9 +349,10 @@ class WorkloadBase:
 
             key = binned.cache_key(self.name, digest, split, limit, int(seed), self.n_channels, self.timesteps,
                                    self.timestep_s, self._binning(), sorted(self.data_params.items()))
-            cached = D.cache_root() / self.name / "binned" / f"{key}.npz"
+            cached = binned.cache_path(D.cache_root() / self.name / "binned", key)
             hit = binned.load(cached)
             if hit is not None:
+                binned.touch(cached)
                 spikes, labels, fields = hit
                 provenance, source = fields.pop("_provenance"), fields.pop("_source")
                 return WorkloadData(spikes=spikes, labels=labels.astype(np.int64), provenance=provenance,

@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import shutil
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +25,9 @@ from spikebench.core.fileio import atomic_write_bytes
 from spikebench.core.spikes import SpikeTrain
 
 FORMAT = 1
+#: binned splits kept per workload; the least recently used beyond this are removed (an N-MNIST test
+#: split is ~36 MB binned, so a sweep over many seeds or limits must not fill the disk)
+KEEP = 8
 
 
 @lru_cache(maxsize=1)
@@ -38,6 +43,12 @@ def code_digest() -> str:
 
 def cache_key(*parts) -> str:
     return hashlib.sha256(repr((FORMAT, code_digest(), *parts)).encode()).hexdigest()[:32]
+
+
+def cache_path(folder: Path, key: str) -> Path:
+    """``folder/<reader code digest>/<key>.npz``: the entries of one version of the readers together, so
+    that writing one removes those of every other version (:func:`save`)."""
+    return folder / code_digest()[:16] / f"{key}.npz"
 
 
 def save(path: Path, spikes: SpikeTrain, labels: np.ndarray, fields: dict) -> None:
@@ -57,6 +68,38 @@ def save(path: Path, spikes: SpikeTrain, labels: np.ndarray, fields: dict) -> No
              labels=np.asarray(labels), meta=np.array(meta), **arrays)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, buf.getvalue())
+    prune(path.parent, keep=path)
+    for other in path.parent.parent.iterdir():  # entries written by other versions of the readers
+        if other.is_dir() and other != path.parent and len(other.name) == 16:
+            shutil.rmtree(other, ignore_errors=True)
+
+
+def prune(folder: Path, *, keep: Path | None = None, limit: int | None = None) -> None:
+    """Remove all but the ``limit`` (default :data:`KEEP`) most recently used ``*.npz`` of ``folder``
+    (``keep`` always stays). A file another process removes meanwhile is skipped."""
+    limit = KEEP if limit is None else limit
+    entries = []
+    for p in folder.glob("*.npz"):
+        try:
+            entries.append((p.stat().st_mtime_ns, p))
+        except OSError:
+            continue
+    entries.sort(reverse=True)
+    for _, p in entries[limit:]:
+        if keep is not None and p == keep:
+            continue
+        try:
+            p.unlink()
+        except OSError:
+            pass
+
+
+def touch(path: Path) -> None:
+    """Mark a cache file as just used (its mtime), for :func:`prune`."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
 
 
 def load(path: Path):
@@ -85,4 +128,4 @@ def load(path: Path):
     return spikes, labels, fields
 
 
-__all__ = ["cache_key", "code_digest", "load", "save"]
+__all__ = ["KEEP", "cache_key", "cache_path", "code_digest", "load", "prune", "save", "touch"]

@@ -35,7 +35,7 @@ def _same(a, b) -> None:
 
 
 def _files(cache):
-    return sorted((cache / "ecg-anomaly" / "binned").glob("*.npz"))
+    return sorted((cache / "ecg-anomaly" / "binned").glob("*/*.npz"))
 
 
 def _no_reading(monkeypatch, wl):
@@ -85,12 +85,14 @@ def test_a_bad_cache_file_is_recomputed_not_trusted(tmp_cache, damage):
     assert binned.load(path) is not None  # rewritten
 
 
-def test_changed_reader_code_is_a_new_key(tmp_cache, monkeypatch):
+def test_changed_reader_code_is_a_new_key_and_drops_the_old_entries(tmp_cache, monkeypatch):
     wl = get_workload("ecg-anomaly", data_params=ECG4, with_baseline=False)
     wl.load("test")
-    monkeypatch.setattr(binned, "code_digest", lambda: "another reader")
+    (old,) = _files(tmp_cache)
+    monkeypatch.setattr(binned, "code_digest", lambda: "another reader, version 2")
     wl.load("test")
-    assert len(_files(tmp_cache)) == 2
+    (new,) = _files(tmp_cache)  # the other version's entries went when this one wrote its first
+    assert new != old and not old.exists() and new.parent.name == "another reader, "[:16]
 
 
 def test_data_without_a_manifest_is_never_cached(tmp_cache, tmp_path):
@@ -146,3 +148,18 @@ def test_a_record_of_another_folder_or_manifest_is_ignored(tmp_cache, monkeypatc
     os.utime(record)  # the record itself is data too: garbage in it is a miss, not an error
     record.write_text("{not json")
     assert not D._verified_before(key, sig, files)
+
+
+def test_the_cache_keeps_the_most_recently_used_entries_only(tmp_cache, monkeypatch):
+    wl = get_workload("ecg-anomaly", data_params=ECG4, with_baseline=False)
+    monkeypatch.setattr(binned, "KEEP", 3)
+    first = wl.load("test", limit=5)
+    for limit in (6, 7):
+        wl.load("test", limit=limit)
+    (path5,) = [p for p in _files(tmp_cache) if binned.load(p)[0].samples == 5]
+    os.utime(path5, ns=(1, 1))  # the oldest...
+    wl.load("test", limit=5)  # ...until it is used again
+    wl.load("test", limit=8)  # a fourth entry: the least recently used (limit 6) goes
+    kept = sorted(binned.load(p)[0].samples for p in _files(tmp_cache))
+    assert kept == [5, 7, 8]
+    _same(first, wl.load("test", limit=5))
