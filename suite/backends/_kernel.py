@@ -476,6 +476,27 @@ def _run_layer(T, in_ptr, in_idx, out_ptr, out_idx, plain, W, W8, w_off, w_scale
     return events, k, last
 
 
+@njit(**_OPTS)
+def layer_state(n, n_tgt):
+    """A layer's working state for ``n`` neurons and ``n_tgt`` accumulator targets: mem, syn, u, v, acc,
+    cur, racc and the spike flags (zero-padded to whole blocks, which :func:`_compact` reads)."""
+    return (np.empty(n, np.float32), np.empty(n, np.float32), np.zeros(n, np.int64), np.zeros(n, np.int64),
+            np.empty(n_tgt, np.float32), np.empty(n, np.float32), np.empty(n, np.float32),
+            np.zeros(((n + BLOCK - 1) // BLOCK) * BLOCK, np.uint8))
+
+
+@njit(**_OPTS)
+def input_pointers(in_ptr, sample_ptr, in_times, s, T):
+    """``in_ptr[t]:in_ptr[t + 1]``: sample ``s``'s input spikes at step ``t``, as offsets into the whole train."""
+    for t in range(T + 1):
+        in_ptr[t] = 0
+    for q in range(sample_ptr[s], sample_ptr[s + 1]):
+        in_ptr[in_times[q] + 1] += 1
+    in_ptr[0] = sample_ptr[s]
+    for t in range(T):
+        in_ptr[t + 1] += in_ptr[t]
+
+
 @njit(parallel=True, **_OPTS)
 def simulate_batch(T, sample_ptr, in_times, in_idx, n_layers, n_in, n_out, recurrent, reset_zero,
                    W, W8, w_off, w_scale, R, R8, r_off, r_scale, nz, nz_in_off, nz_rec_off, bias, rbias, beta, thr,
@@ -516,29 +537,15 @@ def simulate_batch(T, sample_ptr, in_times, in_idx, n_layers, n_in, n_out, recur
         hi = min(B, lo + chunk)
         if lo >= hi:
             continue
-        mem = np.empty(max_n, np.float32)
-        syn = np.empty(max_n, np.float32)
-        u = np.zeros(max_n, np.int64)
-        v = np.zeros(max_n, np.int64)
+        mem, syn, u, v, acc, cur, racc, flags = layer_state(max_n, max_t)
         zero = np.zeros(max_n, np.float32)
-        acc = np.empty(max_t, np.float32)
-        cur = np.empty(max_n, np.float32)
-        racc = np.empty(max_n, np.float32)
-        flags = np.zeros(((max_n + BLOCK - 1) // BLOCK) * BLOCK, np.uint8)  # zero padding read by _compact
         buf_a = np.empty(T * max_n + BLOCK, np.int32)
         buf_b = np.empty(T * max_n + BLOCK, np.int32)
         ptr_a = np.empty(T + 1, np.int64)
         ptr_b = np.empty(T + 1, np.int64)
         in_ptr = np.empty(T + 1, np.int64)
         for s in range(lo, hi):
-            # layer 0 reads the input train in place: build its step offsets
-            for t in range(T + 1):
-                in_ptr[t] = 0
-            for q in range(sample_ptr[s], sample_ptr[s + 1]):
-                in_ptr[in_times[q] + 1] += 1
-            in_ptr[0] = sample_ptr[s]
-            for t in range(T):
-                in_ptr[t + 1] += in_ptr[t]
+            input_pointers(in_ptr, sample_ptr, in_times, s, T)  # layer 0 reads the input train in place
             cur_ptr = in_ptr
             cur_idx = in_idx
             use_a = True

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._kernel import _OPTS, BLOCK, _run_layer
+from ._kernel import _OPTS, BLOCK, _run_layer, input_pointers, layer_state
 
 #: a layer is split only if each slice keeps at least this many neurons: a slice's cost per step does not
 #: shrink with its width below a few hundred neurons (the input spikes are walked by every slice). Measured
@@ -51,15 +51,8 @@ def simulate_split(T, sample_ptr, in_times, in_idx, n_layers, n_in, n_out, recur
         max_t = max(max_t, n_tgt[l])
     max_t = max(max_t, max_n)
     # whole-layer state (layers that are not split) and the merged spike lists
-    mem = np.empty(max_n, np.float32)
-    syn = np.empty(max_n, np.float32)
-    u = np.zeros(max_n, np.int64)
-    v = np.zeros(max_n, np.int64)
+    mem, syn, u, v, acc, cur, racc, flags = layer_state(max_n, max_t)
     zero = np.zeros(max_n, np.float32)
-    acc = np.empty(max_t, np.float32)
-    cur = np.empty(max_n, np.float32)
-    racc = np.empty(max_n, np.float32)
-    flags = np.zeros(((max_n + BLOCK - 1) // BLOCK) * BLOCK, np.uint8)
     buf_a = np.empty(T * max_n + BLOCK, np.int32)
     buf_b = np.empty(T * max_n + BLOCK, np.int32)
     ptr_a = np.empty(T + 1, np.int64)
@@ -73,13 +66,7 @@ def simulate_split(T, sample_ptr, in_times, in_idx, n_layers, n_in, n_out, recur
     no_nz = nz * 0  # slices after the first count no events (the first counts each row's whole)
     no_rec = np.zeros((1, 1), np.uint8)
     for s in range(B):
-        for t in range(T + 1):
-            in_ptr[t] = 0
-        for q in range(sample_ptr[s], sample_ptr[s + 1]):
-            in_ptr[in_times[q] + 1] += 1
-        in_ptr[0] = sample_ptr[s]
-        for t in range(T):
-            in_ptr[t + 1] += in_ptr[t]
+        input_pointers(in_ptr, sample_ptr, in_times, s, T)
         cur_ptr = in_ptr
         cur_idx = in_idx
         use_a = True
@@ -102,14 +89,7 @@ def simulate_split(T, sample_ptr, in_times, in_idx, n_layers, n_in, n_out, recur
                     q1 = bounds[p + 1]
                     n = q1 - q0
                     a, b = o + q0, o + q1
-                    m_ = np.empty(n, np.float32)
-                    sy = np.empty(n, np.float32)
-                    uu = np.zeros(n, np.int64)
-                    vv = np.zeros(n, np.int64)
-                    ac = np.empty(n, np.float32)
-                    cu = np.empty(n, np.float32)
-                    ra = np.empty(n, np.float32)
-                    fl = np.zeros(((n + BLOCK - 1) // BLOCK) * BLOCK, np.uint8)
+                    m_, sy, uu, vv, ac, cu, ra, fl = layer_state(n, n)
                     pnz = no_nz[:ni]
                     if p == 0:
                         pnz = nzi
