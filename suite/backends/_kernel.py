@@ -477,6 +477,17 @@ def _run_layer(T, in_ptr, in_idx, out_ptr, out_idx, plain, W, W8, w_off, w_scale
 
 
 @njit(**_OPTS)
+def widest(n_layers, n_out, n_tgt):
+    """``(max neurons, max accumulator targets)`` over the layers (at least 1; targets at least the neurons)."""
+    max_n = 1
+    max_t = 1
+    for l in range(n_layers):
+        max_n = max(max_n, n_out[l])
+        max_t = max(max_t, n_tgt[l])
+    return max_n, max(max_t, max_n)
+
+
+@njit(**_OPTS)
 def layer_state(n, n_tgt):
     """A layer's working state for ``n`` neurons and ``n_tgt`` accumulator targets: mem, syn, u, v, acc,
     cur, racc and the spike flags (zero-padded to whole blocks, which :func:`_compact` reads)."""
@@ -525,12 +536,7 @@ def simulate_batch(T, sample_ptr, in_times, in_idx, n_layers, n_in, n_out, recur
     per sample and layer.
     """
     B = sample_ptr.shape[0] - 1
-    max_n = 1
-    max_t = 1
-    for l in range(n_layers):
-        max_n = max(max_n, n_out[l])
-        max_t = max(max_t, n_tgt[l])
-    max_t = max(max_t, max_n)
+    max_n, max_t = widest(n_layers, n_out, n_tgt)
     chunk = (B + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):
         lo = c * chunk

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._kernel import _OPTS, BLOCK, _run_layer, input_pointers, layer_state
+from ._kernel import _OPTS, BLOCK, _run_layer, input_pointers, layer_state, widest
 
 #: a layer is split only if each slice keeps at least this many neurons: a slice's cost per step does not
 #: shrink with its width below a few hundred neurons (the input spikes are walked by every slice). Measured
@@ -44,12 +44,7 @@ def simulate_split(T, sample_ptr, in_times, in_idx, n_layers, n_in, n_out, recur
                    rec, rec_off, counts, n_parts):
     """Same arguments and results as :func:`_kernel.simulate_batch`, with ``n_parts`` slices per split layer."""
     B = sample_ptr.shape[0] - 1
-    max_n = 1
-    max_t = 1
-    for l in range(n_layers):
-        max_n = max(max_n, n_out[l])
-        max_t = max(max_t, n_tgt[l])
-    max_t = max(max_t, max_n)
+    max_n, max_t = widest(n_layers, n_out, n_tgt)
     # whole-layer state (layers that are not split) and the merged spike lists
     mem, syn, u, v, acc, cur, racc, flags = layer_state(max_n, max_t)
     zero = np.zeros(max_n, np.float32)
