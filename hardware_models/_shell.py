@@ -87,7 +87,7 @@ class ChipShell:
             constants = {**sheet.nominal_si(), **constants}
         return build_estimate(name=self.name, sheet=sheet, formula=f, mapping=placement,
                               core_kind=self.core_kind, profile=profile, extra_assumptions=notes,
-                              constants=constants)
+                              constants=constants, per=per, real_time=real_time)
 
     def deploy(self, network: Network):
         """``network`` as this chip holds it: a :class:`~.numeric.Deployed` record (quantised network and

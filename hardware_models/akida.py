@@ -173,7 +173,8 @@ def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time
                           + reload_weights * p["reload_clocks_per_weight"], n_layers * p["min_clocks_per_layer"])
         latency = T * pace(clocks_step / p["f_clk"], per.timestep_s, real_time)
         static = p["p_static"] * latency
-        return {"energy_dynamic_j": e_dyn, "energy_static_j": static, "energy_j": e_dyn + static, "latency_s": latency}
+        return {"energy_dynamic_j": e_dyn, "energy_static_j": static, "energy_j": e_dyn + static, "latency_s": latency,
+                "latency_floor_s": T * n_layers * p["min_clocks_per_layer"] / p["f_clk"]}  # a clock per layer
 
     return f, []
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from spikebench.core import EventCounts
 
+from . import regime
 from .conv import ConvGeometry, PoolSpec, pool_len
 from .conv import geometry as _conv_geometry
 from .params import ChipSheet
@@ -400,11 +401,24 @@ class Estimate:
     reasons: tuple[str, ...] = ()
     assumptions: tuple[str, ...] = ()
     kind: str = "modelled"
+    #: why the network is outside the range the chip's constants came from (empty: inside; see :mod:`.regime`)
+    extrapolated: tuple[str, ...] = ()
+    #: the intervals over the constants alone, before the interval rule widened them ((quantity, Interval)
+    #: pairs; empty for a stored estimate or a single point)
+    box: tuple[tuple[str, Interval], ...] = ()
+    #: the factor the interval rule widened each side to at least (1: not widened)
+    widened: float = 1.0
+
+    def constants_interval(self, quantity: str) -> Interval:
+        """``quantity``'s interval over the constants alone (the widened one where that is not kept)."""
+        return dict(self.box).get(quantity, getattr(self, quantity))
 
     def to_dict(self) -> dict:
         return {
             "chip": self.chip, "title": self.title, "kind": self.kind, "per": "inference",
             "boundary": self.boundary, "feasible": self.feasible, "cores": self.cores,
+            "regime": "extrapolated" if self.extrapolated else "inside",
+            "extrapolated": list(self.extrapolated), "interval_widened_to": self.widened,
             "core_kind": self.core_kind, "chips": self.chips,
             "energy_dynamic_j": self.energy_dynamic_j.to_dict(),
             "energy_static_j": self.energy_static_j.to_dict(),
@@ -507,13 +521,33 @@ def mean_hops(units: int) -> float:
 
 def build_estimate(*, name: str, sheet: ChipSheet, formula: Formula, mapping: Placement, core_kind: str,
                    profile: NetworkProfile, extra_assumptions: list[str] | tuple[str, ...] = (),
-                   constants: Mapping[str, float] | None = None) -> Estimate:
+                   constants: Mapping[str, float] | None = None, per: PerInference | None = None,
+                   real_time: bool = False) -> Estimate:
+    """The estimate record: intervals over the constants, widened by the interval rule of
+    :mod:`.regime` (each side at least x1.5 from nominal inside the chip's regime, x3 outside, which
+    ``extrapolated`` names; ``per`` given). A single point (``constants``) is not widened."""
+    outside = regime.check(sheet.regime, regime.features(profile, per, mapping)) if per is not None else ()
+    box, factor = (), 1.0
     if constants is not None:
         # a single point (sensitivity sampling): low = nominal = high at that point
         vals = formula(constants)
+        vals.pop("latency_floor_s", None)
         iv = {q: Interval(low=float(vals[q]), nominal=float(vals[q]), high=float(vals[q])) for q in QUANTITIES}
     else:
         iv = interval_eval(formula, sheet)
+        floor = iv.pop("latency_floor_s", None)  # a structural floor (a timer tick) a formula may state
+        if per is not None:
+            box = tuple((q, iv[q]) for q in QUANTITIES)
+            factor = regime.FLOOR_EXTRAPOLATED if outside else regime.FLOOR_INSIDE
+            iv = {q: v if (q == "latency_s" and real_time) else regime.widen(v, factor) for q, v in iv.items()}
+            if floor is not None:
+                lat = iv["latency_s"]
+                iv["latency_s"] = Interval(low=max(lat.low, min(floor.low, lat.nominal)), nominal=lat.nominal,
+                                           high=lat.high)
+            iv["energy_j"] = Interval(  # the total's sides are the parts' sides (both widened the same way)
+                low=min(iv["energy_j"].low, iv["energy_dynamic_j"].low + iv["energy_static_j"].low),
+                nominal=iv["energy_j"].nominal,
+                high=max(iv["energy_j"].high, iv["energy_dynamic_j"].high + iv["energy_static_j"].high))
     return Estimate(
         chip=name, title=sheet.title, boundary=sheet.boundary,
         energy_dynamic_j=iv["energy_dynamic_j"], energy_static_j=iv["energy_static_j"],
@@ -521,4 +555,5 @@ def build_estimate(*, name: str, sheet: ChipSheet, formula: Formula, mapping: Pl
         cores=mapping.cores, core_kind=core_kind, chips=mapping.chips, feasible=mapping.feasible,
         reasons=tuple(mapping.reasons),
         assumptions=tuple(profile.assumptions()) + tuple(mapping.assumptions) + tuple(extra_assumptions),
+        extrapolated=outside, box=box, widened=factor,
     )

@@ -149,7 +149,9 @@ def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time
             barrier = p["t_barrier_1tile"] + (p["t_barrier_32tile"] - p["t_barrier_1tile"]) * (min(tiles, 32) - 1) / 31
         t_step = pace(t_core + barrier, per.timestep_s, real_time)
         latency = T * t_step
-        static = pl.chips * (p["p_static_chip"] + p["p_mgmt_chip"]) * latency
+        # a one-chip system's own idle power; 2+ chips: the 32-chip board's average per chip
+        p_chip = p["p_static_single"] if pl.chips == 1 else p["p_static_chip"]
+        static = pl.chips * (p_chip + p["p_mgmt_chip"]) * latency
         return {"energy_dynamic_j": e_dyn, "energy_static_j": static, "energy_j": e_dyn + static, "latency_s": latency}
 
     return f, []

@@ -80,7 +80,8 @@ def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time
         t_step = pace(max(t_core, barrier), per.timestep_s, real_time)
         latency = T * t_step
         static = pl.chips * p["p_static_chip"] * latency
-        return {"energy_dynamic_j": e_dyn, "energy_static_j": static, "energy_j": e_dyn + static, "latency_s": latency}
+        return {"energy_dynamic_j": e_dyn, "energy_static_j": static, "energy_j": e_dyn + static, "latency_s": latency,
+                "latency_floor_s": T * barrier}  # no step ends before its barrier
 
     return f, []
 

@@ -28,6 +28,8 @@ from types import MappingProxyType
 
 from spikebench.core.bibliography import check_keys
 
+from .regime import Regime, parse_regime
+
 GRADES = ("primary", "measured-artifact", "derived", "secondary", "unverified")
 
 #: Default relative half-width of the interval for a single-valued constant, by evidence grade.
@@ -112,6 +114,7 @@ class ChipSheet:
     operating_points: Mapping[str, OperatingPoint] = field(default_factory=lambda: MappingProxyType({}))
     point: str | None = None
     base_params: Mapping[str, Param] | None = None  # the file's own [params], before any point's overrides
+    regime: Regime | None = None  # the networks the constants came from (:mod:`.regime`)
 
     def __getitem__(self, name: str) -> Param:
         return self.params[name]
@@ -130,7 +133,8 @@ class ChipSheet:
         base = self.params if self.base_params is None else self.base_params
         return ChipSheet(chip=self.chip, title=self.title, boundary=self.boundary,
                          params=MappingProxyType({**base, **op.overrides}), notes=self.notes,
-                         operating_points=self.operating_points, point=point, base_params=base)
+                         operating_points=self.operating_points, point=point, base_params=base,
+                         regime=self.regime)
 
     def point_line(self) -> str:
         """One line naming the operating point and its source, "" for a chip with one."""
@@ -175,9 +179,12 @@ def load_sheet(chip: str) -> ChipSheet:
     if data.get("chip") != chip:
         raise ValueError(f"{origin}: 'chip' must be {chip!r}")
     points, default = _operating_points(data.get("operating_points"), params, origin)
+    if "regime" in data:
+        check_keys(str(data["regime"].get("source", "")), f"{origin}: regime")
     sheet = ChipSheet(chip=chip, title=data["title"], boundary=data["boundary"],
                       params=MappingProxyType(params), notes=tuple(data.get("notes", ())),
-                      operating_points=MappingProxyType(points), base_params=MappingProxyType(params))
+                      operating_points=MappingProxyType(points), base_params=MappingProxyType(params),
+                      regime=parse_regime(data.get("regime"), origin))
     return sheet.at(default)
 
 

@@ -112,7 +112,8 @@ def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time
         tick = per.timestep_s if real_time else p["tick"]
         latency = T * pace(busiest, tick, True)
         static = (pl.chips * p["p_chip_static"] + pl.cores * p["p_pe_base"]) * latency
-        return {"energy_dynamic_j": e_dyn, "energy_static_j": static, "energy_j": e_dyn + static, "latency_s": latency}
+        return {"energy_dynamic_j": e_dyn, "energy_static_j": static, "energy_j": e_dyn + static, "latency_s": latency,
+                "latency_floor_s": T * tick}  # a step never ends before its timer tick
 
     notes = [] if real_time else ["runs on its 1 ms timer tick (SpiNNaker convention); a step lasts "
                                   "max(tick, busiest PE's work)"]

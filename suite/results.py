@@ -83,7 +83,8 @@ COLUMNS = ("run_id", "workload", "network", "network_hash", "backend", "device",
 #: The backend whose counts give a cell's chip estimates when a workload ran on several.
 REFERENCE_BACKEND = "sparse-cpu"
 #: The metrics of one chip estimate (:func:`estimate_rows`).
-ESTIMATE_METRICS = ("energy_j", "energy_dynamic_j", "energy_static_j", "latency_s", "cores", "chips", "feasible")
+ESTIMATE_METRICS = ("energy_j", "energy_dynamic_j", "energy_static_j", "latency_s", "cores", "chips", "feasible",
+                    "extrapolated")
 #: How the harness starts the source of a chip's task rows when the chip runs the float network itself.
 FLOAT_NETWORK_SOURCE = "float32 network as trained"
 _CELL_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -169,7 +170,9 @@ def _machine() -> str:
 def estimate_rows(estimates, **common) -> list[Row]:
     """Chip estimates as rows (kind ``modelled``; read back by :meth:`ResultsStore.estimates`):
     each interval quantity with low/high and the boundary as source, ``cores`` (unit: the chip's core
-    kind), ``chips``, and ``feasible`` (1/0) with the reasons joined by ``"; "`` as source."""
+    kind), ``chips``, ``feasible`` (1/0) with the reasons joined by ``"; "`` as source, and ``extrapolated``
+    (1/0: the network is outside the range the chip's constants came from, the reasons as source; the
+    intervals are then widened to at least x3 each side, see ``hardware_models/regime.py``)."""
     rows = []
     for e in estimates:
         c = {**common, "kind": "modelled", "chip": e.chip}
@@ -182,6 +185,8 @@ def estimate_rows(estimates, **common) -> list[Row]:
         rows.append(Row(metric="chips", value=float(e.chips), unit="chips", **c))
         rows.append(Row(metric="feasible", value=1.0 if e.feasible else 0.0, unit="bool", source="; ".join(e.reasons),
                         **c))
+        rows.append(Row(metric="extrapolated", value=1.0 if e.extrapolated else 0.0, unit="bool",
+                        source="; ".join(e.extrapolated), **c))
     return rows
 
 
@@ -452,7 +457,10 @@ class ResultsStore:
                     chip=n, title=get_chip(n).sheet.title, boundary=str(by["energy_j"]["source"]), **iv,
                     cores=int(by["cores"]["value"]), core_kind=str(by["cores"]["unit"]),
                     chips=int(by["chips"]["value"]), feasible=bool(by["feasible"]["value"]),
-                    reasons=tuple(s for s in str(by["feasible"]["source"] or "").split("; ") if s)))
+                    reasons=tuple(s for s in str(by["feasible"]["source"] or "").split("; ") if s),
+                    # stores written before issue 14 have no extrapolated row: inside
+                    extrapolated=tuple(s for s in str((by.get("extrapolated") or {}).get("source") or "").split("; ")
+                                       if s) if (by.get("extrapolated") or {}).get("value") else ()))
             except (KeyError, TypeError, ValueError) as exc:
                 raise FileFormatError(f"{self.root}: incomplete modelled rows for {n} ({where}; {exc})") from None
         return out

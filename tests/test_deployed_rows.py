@@ -61,3 +61,22 @@ def test_report_and_choose_use_each_chips_deployed_rows(store, tmp_path):
     got = {v.chip: v.task for v in choice.verdicts}
     assert got["loihi2"].value == acc["loihi2"] and got["loihi2"].float_value == acc[""]
     assert got["cpu"].basis == "float" and got["akida"] is None
+
+
+def test_regime_rows_read_back_and_reach_the_report(store, tmp_path):
+    """Each estimate stores whether it is extrapolated (issue 14): read back as the same reasons, and the
+    report's chip table gets a Regime column with them."""
+    from spikebench.report import build_report
+
+    s = ResultsStore(store).open(create=False)
+    _, _, rows = s.cell_frame()
+    stored = {e.chip: e for e in s.estimates(rows)}
+    ext = rows[(rows["metric"] == "extrapolated")].set_index("chip")
+    assert set(ext.index) == set(CHIPS)
+    for chip in CHIPS:
+        assert bool(ext.loc[chip, "value"]) == bool(stored[chip].extrapolated)
+        assert "; ".join(stored[chip].extrapolated) == (ext.loc[chip, "source"] or "")
+    written = build_report(store, tmp_path / "out")
+    csv = written["tables/chips_shd.csv"].read_text().splitlines()
+    assert csv[0].split(",")[13] == "regime"
+    assert any(",extrapolated," in line or ",inside," in line for line in csv[1:])

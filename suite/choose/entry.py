@@ -72,7 +72,8 @@ def choose_from_counts(counts: EventCounts, constraints: Constraints, *, chips: 
         # static power from the real-time estimate (latency >= D > 0 there, so the ratio is defined even
         # when a silent network makes a chip's as-fast-as-possible latency zero)
         rt = m.estimate(profile, cc, real_time=True)
-        statics[n] = static_power(rt.energy_static_j, rt.latency_s)
+        statics[n] = static_power(rt.constants_interval("energy_static_j"), rt.constants_interval("latency_s"),
+                                  rt.widened)
     D = counts.timesteps * counts.timestep_s
     if deployed:
         chip_tasks = {n: deployed[n].task if n in deployed else _fallback(task) for n in names}

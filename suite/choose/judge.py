@@ -15,15 +15,17 @@ _REL_TOL = 1e-9  # float slack on comparisons with budgets and the input duratio
 _REQUANT_MARKERS = ("quantis", "estimated at")  # how the chip models word a weight-precision change
 
 
-def static_power(energy_static_j: Interval, latency_s: Interval) -> Interval:
-    """``E_static / L`` at each end (0 where a latency is 0); exact because static power and timing
-    depend on different constants in every model."""
+def static_power(energy_static_j: Interval, latency_s: Interval, widened: float = 1.0) -> Interval:
+    """``E_static / L`` at each end (0 where a latency is 0); exact over the constants' intervals (pass
+    :meth:`Estimate.constants_interval`), because static power and timing depend on different constants in
+    every model; then each side widened to at least ``widened`` from nominal (the estimate's interval rule,
+    :mod:`spikebench.hardware_models.regime`)."""
     def div(a, b):
         return a / b if b > 0 else 0.0
 
     nom = div(energy_static_j.nominal, latency_s.nominal)
     lo, hi = div(energy_static_j.low, latency_s.low), div(energy_static_j.high, latency_s.high)
-    return Interval(low=min(lo, nom), nominal=nom, high=max(hi, nom))
+    return Interval(low=min(lo, nom, nom / widened), nominal=nom, high=max(hi, nom, nom * widened))
 
 
 def _check_budget(what: str, value: Interval, budget: float | None, unit: str, reasons: list,
@@ -69,7 +71,8 @@ def judge(estimates, *, constraints: Constraints, input_duration_s: float, task:
     out = []
     for e in estimates:
         Ed, L = e.energy_dynamic_j, e.latency_s
-        ps = (static_power_w or {}).get(e.chip) or static_power(e.energy_static_j, L)
+        ps = (static_power_w or {}).get(e.chip) or static_power(e.constants_interval("energy_static_j"),
+                                                                 e.constants_interval("latency_s"), e.widened)
         power = Interval(low=c.duty_cycle * Ed.low / D + ps.low, nominal=c.duty_cycle * Ed.nominal / D + ps.nominal,
                          high=c.duty_cycle * Ed.high / D + ps.high)
         fill = (fill_ticks or {}).get(e.chip, 0)

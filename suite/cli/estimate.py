@@ -59,6 +59,8 @@ def estimate_rows(estimates) -> list[dict]:
             iv = getattr(e, q)
             for end in ("low", "nominal", "high"):
                 row[f"{q}_{end}"] = getattr(iv, end)
+        row["regime"] = "extrapolated" if e.extrapolated else "inside"
+        row["extrapolated"] = "; ".join(e.extrapolated)
         row["reasons"] = "; ".join(e.reasons)
         row["assumptions"] = "; ".join(e.assumptions)
         rows.append(row)
@@ -71,15 +73,19 @@ def format_estimates(counts, estimates, real_time: bool) -> str:
              f"{'real-time' if real_time else 'as fast as each chip runs'}); energy and latency as nominal "
              "[low - high]"]
     header = ["chip", "feasible", "cores", "chips", "E dynamic", "E static", "E total", "E total [low - high]",
-              "latency", "latency [low - high]"]
+              "latency", "latency [low - high]", "regime"]
     rows = [[e.chip, "yes" if e.feasible else "NO", f"{e.cores} {e.core_kind}" if e.core_kind != "-" else "-",
              str(e.chips), si(e.energy_dynamic_j.nominal, "J"), si(e.energy_static_j.nominal, "J"),
              si(e.energy_j.nominal, "J"), si_range(e.energy_j.low, e.energy_j.high, "J"),
-             si(e.latency_s.nominal, "s"), si_range(e.latency_s.low, e.latency_s.high, "s")] for e in estimates]
+             si(e.latency_s.nominal, "s"), si_range(e.latency_s.low, e.latency_s.high, "s"),
+             "EXTRAPOLATED" if e.extrapolated else "inside"] for e in estimates]
     lines += [text_table(header, rows), ""]
     for e in estimates:
         lines.append(f"{e.chip}: boundary {e.boundary}")
         lines += [f"  - {r}" for r in e.reasons]
+        lines += [f"  - extrapolated: {r}" for r in e.extrapolated]
+    lines.append("intervals: the constants' intervals, each side widened to at least x1.5 from nominal inside a "
+                 "model's regime and x3 outside it (EXTRAPOLATED; hardware_models/regime.py)")
     lines.append("(assumptions per chip: --format json)")
     return "\n".join(lines)
 

@@ -209,9 +209,14 @@ def chips_table(data: ReportData, w: str) -> Table:
                     rec[f"{base}_low_{unit}"], rec[f"{base}_high_{unit}"] = (r["low"], r["high"]) if r else (None, None)
             cores, nchips = data.get(w, b, "cores", c, n), data.get(w, b, "chips", c, n)
             feas, reason = data.feasible(w, c, n), data.reason(w, c, n)
+            ext = data.get(w, b, "extrapolated", c, n)
             rec |= {"cores": cores["value"] if cores else None, "core_kind": cores["unit"] if cores else "",
                     "chips": nchips["value"] if nchips else None, "feasible": None if feas is None else int(feas),
+                    "regime": DASH if ext is None else ("extrapolated" if ext["value"] else "inside"),
                     "reasons": reason, "source_keys": join_keys(chip_keys(data, c))}
+            if ext and ext["value"] and (c, "regime") not in marks:
+                marks[(c, "regime")] = "x"
+                notes.append(f"extrapolated ({c}): {ext['source']}")
             if reason and (c, reason) not in marks:  # one letter per chip and reason, shared by networks
                 marks[(c, reason)] = next(letters, "*")
                 notes.append(f"({marks[(c, reason)]}) {c}: {known_citations(reason)}")
@@ -220,6 +225,10 @@ def chips_table(data: ReportData, w: str) -> Table:
         notes.insert(0, f"Each chip's estimate is from the counts of the network as it holds it (deployed in its "
                         f"numeric format; deployment_{slug(w)} gives its task metric and events); a chip that cannot "
                         "hold the network is estimated on the float network's counts.")
+    has_regime = any(r["regime"] != DASH for r in records)  # stores written before issue 14 have no regime rows
+    if not has_regime:
+        for r in records:
+            del r["regime"]
     frame = frame_of(records, whole=["cores", "chips", "feasible"])
     energy = scale_of(frame, "energy_j", ENERGY_SCALES)
     latency = scale_of(frame, "latency_s", TIME_SCALES)
@@ -233,6 +242,7 @@ def chips_table(data: ReportData, w: str) -> Table:
         quantity_range("latency_low_s", "latency_high_s", "Latency range ({unit})", latency),
         Column(header="Cores", cell=_cores), count("chips", "Chips"),
         Column(header="Feasible", align="l", cell=_feasible_text(marks, True), latex_cell=_feasible_text(marks, False)),
+        *([text("regime", "Regime")] if has_regime else []),
         cites())
     tags = ", ".join(data.data_tags(w))
     if not multi:
