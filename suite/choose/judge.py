@@ -87,6 +87,8 @@ def judge(estimates, *, constraints: Constraints, input_duration_s: float, task:
             notes.extend(e.reasons)
         placeholders = [a for a in e.assumptions if "placeholder" in a]
         notes.extend(placeholders)
+        if e.extrapolated:  # outside the networks the chip's constants came from: intervals widened to x3
+            notes.append("estimate extrapolated (its interval widened to x3 each side): " + "; ".join(e.extrapolated))
         keeps_up = sustained <= D * (1 + _REL_TOL)
         if not keeps_up and sustained <= D * (1 + fill_unknown_slack):
             keeps_up = True

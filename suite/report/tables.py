@@ -194,7 +194,7 @@ def _group_label(data: ReportData, w: str):
 
 def chips_table(data: ReportData, w: str) -> Table:
     multi = data.multi(w)
-    records, marks, notes = [], {}, []
+    records, marks, notes, seen_ext = [], {}, [], set()
     letters = iter("abcdefghijklmnopqrstuvwxyz")
     for n in data.networks[w] if multi else [None]:
         b = data.ref_backend(w, n)
@@ -214,9 +214,9 @@ def chips_table(data: ReportData, w: str) -> Table:
                     "chips": nchips["value"] if nchips else None, "feasible": None if feas is None else int(feas),
                     "regime": DASH if ext is None else ("extrapolated" if ext["value"] else "inside"),
                     "reasons": reason, "source_keys": join_keys(chip_keys(data, c))}
-            if ext and ext["value"] and (c, "regime") not in marks:
-                marks[(c, "regime")] = "x"
-                notes.append(f"extrapolated ({c}): {ext['source']}")
+            if ext and ext["value"] and (c, ext["source"]) not in seen_ext:
+                seen_ext.add((c, ext["source"]))
+                notes.append(f"extrapolated ({c}{f', {n}' if multi else ''}): {ext['source']}")
             if reason and (c, reason) not in marks:  # one letter per chip and reason, shared by networks
                 marks[(c, reason)] = next(letters, "*")
                 notes.append(f"({marks[(c, reason)]}) {c}: {known_citations(reason)}")
@@ -245,12 +245,14 @@ def chips_table(data: ReportData, w: str) -> Table:
         *([text("regime", "Regime")] if has_regime else []),
         cites())
     tags = ", ".join(data.data_tags(w))
+    ranges = ("ranges: the constants' intervals, each side widened to at least x1.5 from nominal inside a model's "
+              "regime and x3 outside it (Regime: extrapolated)" if has_regime else "ranges from the constants' intervals")
     if not multi:
         caption = (f"{w} ({tags} data): modelled energy and latency per inference on each chip, from the event "
-                   f"counts of the {data.ref_backend(w)} backend; ranges from the constants' intervals")
+                   f"counts of the {data.ref_backend(w)} backend; {ranges}")
         return Table(name=f"chips_{slug(w)}", caption=caption, frame=frame, columns=columns, notes=tuple(notes))
     caption = (f"{w} ({tags} data): modelled energy and latency per inference of each network on each chip, from "
-               "each network's event counts (backend in its heading); ranges from the constants' intervals")
+               f"each network's event counts (backend in its heading); {ranges}")
     return Table(name=f"chips_{slug(w)}", caption=caption, frame=frame, columns=columns, notes=tuple(notes),
                  row_group=_group_label(data, w))
 

@@ -373,3 +373,11 @@ def test_source_options_exclusive(counts_file, tmp_path, capsys):
     assert rc == 2 and "--workload NAME, --counts FILE or --results DIR" in err
     rc, _, err = run_cli(capsys, "--results", str(tmp_path / "none"))
     assert rc == 2 and "not a spikebench results folder" in err
+
+
+def test_extrapolated_estimate_is_noted():
+    """An estimate outside the chip's regime (issue 14) says so in the verdict's notes."""
+    counts = counts_of(spikes=30, timesteps=100, n_in=64, n_out=16)
+    v = by_chip(choose_from_counts(counts, Constraints(), chips=["akida", "loihi"], draws=0))
+    assert any(n.startswith("estimate extrapolated") and "synaptic events per inference" in n for n in v["akida"].notes)
+    assert not any(n.startswith("estimate extrapolated") for n in v["loihi"].notes)
