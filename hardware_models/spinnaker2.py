@@ -17,7 +17,10 @@ M = n_in n_out (+ n_out^2 recurrent) 8-bit MACs at e_mac each, taking M / (PEs x
 on each of its PEs. Neuron updates run on the ARM either way (NU cycles_per_nu). E_dyn = ARM cycles e_cycle
 + MACs e_mac; E_static = (chips P_chip,static + PEs used P_PE,base) T_inf (unused PEs off, a PE that
 finishes its tick work sleeps).
-Latency: T max(tick, busiest PE's cycles per step / f_clk).
+Per-PE DVFS (each PE its own power domain, [@scholze2026]): at the 0.5 V point, the PEs of a layer whose
+work per step does not fit the tick at 150 MHz run at the 0.8 V level (300 MHz, e_cycle_hi, e_mac_hi,
+p_pe_base_hi); the others stay at 0.5 V.
+Latency: T max(tick, busiest PE's cycles per step / its clock).
 """
 
 from __future__ import annotations
@@ -44,8 +47,9 @@ from .params import ChipSheet
 ASSUMPTIONS = (
     "no per-op energy is published for SpiNNaker 2: energies derive from system-level chip power states "
     "(PEs off / sleeping / CoreMark) converted to energy per ARM cycle; cycles per event from 12 M events/s per PE",
-    "the whole network at one operating point (0.5 V / 150 MHz by default, or 0.8 V / 300 MHz); the PEs' own "
-    "DVFS between the two within a run is not modelled",
+    "PEs at the operating point's level (0.5 V / 150 MHz by default, or 0.8 V / 300 MHz); at 0.5 V a layer whose "
+    "PEs cannot finish a tick's work at 150 MHz runs them at 0.8 V / 300 MHz (per-PE DVFS: each PE is its own power "
+    "domain), the rest stay at 0.5 V",
     "synapses stored in PE SRAM at weight_bits each (no row headers or indices); DRAM not used",
     "a dense layer takes the MAC array when its dense MACs cost less than its events on the ARM (decided at each "
     "point of the constants), conv layers the ARM; packets, DMA and DRAM not modelled",
@@ -102,16 +106,21 @@ def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time
 
     def f(p):
         mac = mac_layers(profile, per, p)  # each dense layer takes the cheaper path at these constants
-        arm_cycles = sum(s for s, m in zip(se, mac) if not m) * p["cycles_per_se"] + per.neuron_updates * p["cycles_per_nu"]
-        e_dyn = arm_cycles * p["e_cycle"] + sum(m for m, on in zip(macs, mac) if on) * p["e_mac"]
         mac_rate = p["macs_per_pe_cycle"] * p["mac_util_fc"]
-        # the busiest PE's cycles per step: its share of the layer's MACs or ARM events, and of its neurons
-        busiest = max(((macs[k] / mac_rate if mac[k] else se[k] * p["cycles_per_se"])
-                       + per.layer_neuron_updates[k] * p["cycles_per_nu"]) / (cores[k] * T)
-                      for k in range(len(cores))) / p["f_clk"]
         tick = per.timestep_s if real_time else p["tick"]
+        e_dyn = pe_base = busiest = 0.0
+        for k in range(len(cores)):
+            arm = (0.0 if mac[k] else se[k] * p["cycles_per_se"]) + per.layer_neuron_updates[k] * p["cycles_per_nu"]
+            # its busiest PE's cycles per step: its share of the layer's MACs or ARM events, and of its neurons
+            cyc = ((macs[k] / mac_rate if mac[k] else se[k] * p["cycles_per_se"])
+                   + per.layer_neuron_updates[k] * p["cycles_per_nu"]) / (cores[k] * T)
+            hi = bool(p["per_pe_dvfs"]) and cyc / p["f_clk"] > tick  # per-PE DVFS: overrunning PEs go up a level
+            e_dyn += arm * p["e_cycle_hi" if hi else "e_cycle"] + (macs[k] if mac[k] else 0.0) * p[
+                "e_mac_hi" if hi else "e_mac"]
+            pe_base += cores[k] * p["p_pe_base_hi" if hi else "p_pe_base"]
+            busiest = max(busiest, cyc / p["f_clk_hi" if hi else "f_clk"])
         latency = T * pace(busiest, tick, True)
-        static = (pl.chips * p["p_chip_static"] + pl.cores * p["p_pe_base"]) * latency
+        static = (pl.chips * p["p_chip_static"] + pe_base) * latency
         return {"energy_dynamic_j": e_dyn, "energy_static_j": static, "energy_j": e_dyn + static, "latency_s": latency,
                 "latency_floor_s": T * tick}  # a step never ends before its timer tick
 

@@ -411,3 +411,27 @@ def test_hardware_models_import_only_core():
         assert "from .." not in text, path.name
         for mod in re.findall(r"^\s*(?:from|import)\s+(spikebench[\w.]*)", text, flags=re.M):
             assert mod == "spikebench.core" or mod.startswith("spikebench.core.") or mod == "spikebench.hardware_models", (path.name, mod)
+
+
+def test_spinnaker2_per_pe_dvfs_hand():
+    """Per-PE DVFS (issue 14): at 0.5 V, the PEs of a layer whose work per step overruns the 1 ms tick at 150 MHz
+    run at 0.8 V / 300 MHz (15.0 pJ per cycle, 3.22 mW baseline); the step stays one tick."""
+    T, se, n = 10, 700_000, 8 * 30 * 30  # a conv layer (always the ARM path): 70,000 events per step
+    c = EventCounts.from_dict({
+        "schema": "spikebench.counts/2", "samples": 1, "timesteps": T, "timestep_s": 1e-3, "layers": [
+            {"name": "c", "kind": "conv2d", "n_in": 32 * 32, "n_out": n, "spikes_in": 10_000, "synaptic_events": se,
+             "neuron_updates": T * n, "spikes_out": 100, "in_shape": [1, 32, 32], "out_shape": [8, 30, 30],
+             "kernel": [3, 3], "weight_bits": 8}]}, origin="hand")
+    e = est("spinnaker2", c)
+    pes = e.cores
+    assert pes == 8  # ceil(7,200 neurons / 1,024)
+    cyc_pe_step = (se * 12.5 + T * n * 61) / (pes * T)  # 164,250 cycles: 1.10 ms at 150 MHz, 0.55 ms at 300 MHz
+    assert cyc_pe_step / 150e6 > 1e-3 > cyc_pe_step / 300e6
+    assert e.latency_s.nominal == pytest.approx(T * 1e-3)
+    assert e.energy_dynamic_j.nominal == pytest.approx((se * 12.5 + T * n * 61) * 15.0e-12, rel=1e-12)
+    assert e.energy_static_j.nominal == pytest.approx((75.2e-3 + pes * 3.22e-3) * T * 1e-3, rel=1e-12)
+    # all PEs at 0.8 V: the same here (the layer was raised); a lighter layer stays at 0.5 V
+    light = EventCounts.from_dict({**c.to_dict(), "layers": [{**c.to_dict()["layers"][0], "synaptic_events": 10_000}]},
+                                  origin="hand")
+    e2 = est("spinnaker2", light)
+    assert e2.energy_dynamic_j.nominal == pytest.approx((10_000 * 12.5 + T * n * 61) * 8.3e-12, rel=1e-12)
