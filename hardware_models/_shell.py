@@ -17,6 +17,7 @@ from .base import (
     build_estimate,
     system_limit,
 )
+from .boundary import apply as apply_boundary
 from .params import ChipSheet, load_sheet
 
 
@@ -63,24 +64,40 @@ class ChipShell:
         return system_limit(placement, sheet)
 
     def point_formula(self, profile: NetworkProfile, counts: EventCounts, *, real_time: bool = False,
-                      deployment: Deployment | None = None, operating_point: str | None = None):
-        """The model as a function of its constants only: ``f({name: SI value}) -> quantities``."""
+                      deployment: Deployment | None = None, operating_point: str | None = None,
+                      boundary: str = "chip"):
+        """The model as a function of its constants only: ``f({name: SI value}) -> quantities`` (at ``boundary``,
+        whose constants :meth:`sheet_for` adds to the sheet)."""
         placement = self.mapping(profile, deployment, operating_point)
-        f, _ = type(self).formula(profile, placement, PerInference.from_counts(counts), real_time)
+        per = PerInference.from_counts(counts)
+        f, _ = type(self).formula(profile, placement, per, real_time)
+        _, f, _ = apply_boundary(self.sheet_at(operating_point), f, per, placement, boundary)
         return placement, f
+
+    def sheet_for(self, profile: NetworkProfile, counts: EventCounts, *, operating_point: str | None = None,
+                  boundary: str = "chip") -> ChipSheet:
+        """The constants at ``operating_point`` with those of ``boundary`` (what :meth:`point_formula` reads)."""
+        placement = self.mapping(profile, None, operating_point)
+        sheet, _, _ = apply_boundary(self.sheet_at(operating_point), None, PerInference.from_counts(counts),
+                                     placement, boundary)
+        return sheet
 
     def estimate(self, profile: NetworkProfile, counts: EventCounts, *, real_time: bool = False,
                  constants: Mapping[str, float] | None = None,
-                 deployment: Deployment | None = None, operating_point: str | None = None) -> Estimate:
+                 deployment: Deployment | None = None, operating_point: str | None = None,
+                 boundary: str = "chip") -> Estimate:
         """Energy and latency of one inference; ``constants`` (SI, by name) pins a single point;
         ``deployment`` replaces the model's mapping by a published one (validation cases);
-        ``operating_point`` chooses one of the chip's published operating points (default: the sheet's)."""
+        ``operating_point`` chooses one of the chip's published operating points (default: the sheet's);
+        ``boundary``: ``chip`` (the model's own), ``board`` or ``system`` (:mod:`.boundary`)."""
         if len(profile.layers) != len(counts.layers):
             raise ValueError("profile and counts describe different networks")
         sheet = self.sheet_at(operating_point)
         placement = self.mapping(profile, deployment, operating_point)
         per = PerInference.from_counts(counts)
         f, notes = type(self).formula(profile, placement, per, real_time)
+        sheet, f, bnotes = apply_boundary(sheet, f, per, placement, boundary)
+        notes = [*notes, *bnotes]
         if sheet.point is not None:
             notes = [sheet.point_line(), *notes]
         if constants is not None:

@@ -28,6 +28,7 @@ from types import MappingProxyType
 
 from spikebench.core.bibliography import check_keys
 
+from .boundary import parse_boundaries
 from .regime import Regime, parse_regime
 
 GRADES = ("primary", "measured-artifact", "derived", "secondary", "unverified")
@@ -115,6 +116,7 @@ class ChipSheet:
     point: str | None = None
     base_params: Mapping[str, Param] | None = None  # the file's own [params], before any point's overrides
     regime: Regime | None = None  # the networks the constants came from (:mod:`.regime`)
+    boundaries: Mapping = field(default_factory=lambda: MappingProxyType({}))  # board / system (:mod:`.boundary`)
 
     def __getitem__(self, name: str) -> Param:
         return self.params[name]
@@ -134,7 +136,7 @@ class ChipSheet:
         return ChipSheet(chip=self.chip, title=self.title, boundary=self.boundary,
                          params=MappingProxyType({**base, **op.overrides}), notes=self.notes,
                          operating_points=self.operating_points, point=point, base_params=base,
-                         regime=self.regime)
+                         regime=self.regime, boundaries=self.boundaries)
 
     def point_line(self) -> str:
         """One line naming the operating point and its source, "" for a chip with one."""
@@ -170,6 +172,12 @@ def _param_from_table(name: str, t: dict, origin: str) -> Param:
                  source=t["source"], note=note)
 
 
+def _boundary_param(name: str, t, origin: str) -> Param:
+    if not isinstance(t, dict):
+        raise ValueError(f"{origin}: {name} must be a parameter table (value, unit, grade, source, ...)")
+    return _param_from_table(name, t, origin)
+
+
 def load_sheet(chip: str) -> ChipSheet:
     """Read and validate ``<chip>.toml`` shipped with this package."""
     origin = f"{chip}.toml"
@@ -184,7 +192,8 @@ def load_sheet(chip: str) -> ChipSheet:
     sheet = ChipSheet(chip=chip, title=data["title"], boundary=data["boundary"],
                       params=MappingProxyType(params), notes=tuple(data.get("notes", ())),
                       operating_points=MappingProxyType(points), base_params=MappingProxyType(params),
-                      regime=parse_regime(data.get("regime"), origin))
+                      regime=parse_regime(data.get("regime"), origin),
+                      boundaries=MappingProxyType(parse_boundaries(data.get("boundaries"), origin, _boundary_param)))
     return sheet.at(default)
 
 

@@ -81,11 +81,11 @@ def ranking_stability(nominal: Mapping[str, float], sample: Callable[[np.random.
 
 def rank_stability(counts: EventCounts, models: dict[str, ChipShell], *, draws: int = 1000, seed: int = 0,
                    real_time: bool = False, deployments: dict | None = None,
-                   operating_points: dict | None = None) -> RankStability:
+                   operating_points: dict | None = None, boundary: str = "chip") -> RankStability:
     """Stability of the energy ranking of ``models`` on ``counts`` under their constants' intervals
     (infeasible mappings are not ranked; they are listed in ``excluded``); ``deployments``: a user's
     placement per chip name (:class:`~.base.Deployment`) in place of the model's own; ``operating_points``:
-    an operating point per chip name (default: each sheet's)."""
+    an operating point per chip name (default: each sheet's); ``boundary``: chip, board or system (:mod:`.boundary`)."""
     if draws < 1:
         raise ValueError("draws must be >= 1")
     profile = NetworkProfile.from_counts(counts)
@@ -93,9 +93,10 @@ def rank_stability(counts: EventCounts, models: dict[str, ChipShell], *, draws: 
     for name, model in models.items():
         point = (operating_points or {}).get(name)
         placement, f = model.point_formula(profile, counts, real_time=real_time,
-                                           deployment=(deployments or {}).get(name), operating_point=point)
+                                           deployment=(deployments or {}).get(name), operating_point=point,
+                                           boundary=boundary)
         if placement.feasible:
-            funcs[name] = (model.sheet_at(point), f)
+            funcs[name] = (model.sheet_for(profile, counts, operating_point=point, boundary=boundary), f)
         else:
             excluded.append(name)
     nominal = {n: f(sheet.nominal_si())["energy_j"] for n, (sheet, f) in funcs.items()}

@@ -5,6 +5,7 @@
     {"schema": "spikebench.estimates/1", "counts": "<path>", "samples": int, "timesteps": int,
      "timestep_s": float, "real_time": bool, "deployment": "<path>" | null,
      "operating_points": {"<chip>": "<point>"},  # those given with --operating-point
+     "boundary": "chip" | "board" | "system",  # --boundary (each estimate's own "boundary" says what it holds)
      "estimates": [{"chip", "title", "kind": "modelled", "per": "inference", "boundary", "feasible",
                     "cores", "core_kind", "chips",
                     "energy_dynamic_j" | "energy_static_j" | "energy_j" | "latency_s":
@@ -46,6 +47,10 @@ def register(sub) -> None:
     p.add_argument("--operating-point", action="append", default=None, metavar="CHIP=POINT",
                    help="a chip's published operating point instead of its default (repeat per chip), e.g. "
                         "spinnaker2=0.8V; 'spikebench chips show CHIP' lists them")
+    p.add_argument("--boundary", choices=("chip", "board", "system"), default="chip",
+                   help="measurement boundary: chip (default, each model's own), board (+ the board's power where "
+                        "published) or system (+ host I/O time where published); a chip without a published figure "
+                        "stays at its chip boundary and says so")
     p.set_defaults(func=run)
 
 
@@ -150,14 +155,15 @@ def run(args) -> int:
                                   "the entry")
     profile = NetworkProfile.from_counts(counts)
     estimates = [CHIPS[n].estimate(profile, counts, real_time=args.real_time, deployment=deployments.get(n),
-                                   operating_point=points.get(n)) for n in names]
+                                   operating_point=points.get(n), boundary=args.boundary) for n in names]
     rs = (rank_stability(counts, {n: CHIPS[n] for n in names}, draws=args.sensitivity, seed=args.seed,
-                         real_time=args.real_time, deployments=deployments, operating_points=points)
+                         real_time=args.real_time, deployments=deployments, operating_points=points,
+                         boundary=args.boundary)
           if args.sensitivity else None)
     if args.format == "json":
         doc = {"schema": ESTIMATES_SCHEMA, "counts": str(args.counts), "samples": counts.samples,
                "timesteps": counts.timesteps, "timestep_s": counts.timestep_s, "real_time": bool(args.real_time),
-               "deployment": args.deployment, "operating_points": points,
+               "deployment": args.deployment, "operating_points": points, "boundary": args.boundary,
                "estimates": [e.to_dict() for e in estimates]}
         if rs is not None:
             doc["sensitivity"] = rs.to_dict()

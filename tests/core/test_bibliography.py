@@ -46,8 +46,27 @@ def _format_sources():
     return [(f"numeric format {chip}", text) for chip, text in FORMATS.items()]
 
 
+def _sheet_extras():
+    """Each sheet's regime, operating points and boundaries (issue 14): their sources and constants."""
+    from spikebench.hardware_models import CHIPS
+
+    out = []
+    for name, chip in CHIPS.items():
+        sh = chip.sheet
+        if sh.regime is not None:
+            out.append((f"{name} regime", sh.regime.source))
+        for op in sh.operating_points.values():
+            out.append((f"{name} operating point {op.name}", op.source))
+            out += [(f"{name} operating point {op.name}.{k}", p.source) for k, p in op.overrides.items()]
+        for b in sh.boundaries.values():
+            out.append((f"{name} boundary {b.name}", b.source))
+            out += [(f"{name} boundary {b.name}.{k}", p.source) for k, p in b.params.items()]
+    return out
+
+
 def _all_sources():
-    return [(where, p.source) for where, p in _chip_params()] + _case_sources() + _chip_notes() + _format_sources()
+    return ([(where, p.source) for where, p in _chip_params()] + _case_sources() + _chip_notes() + _format_sources()
+            + _sheet_extras())
 
 
 # ---- the file and the sources that cite it ---------------------------------------------------------
