@@ -41,6 +41,9 @@ class ChipShell:
     #: model runs a network in several passes over its hardware
     deployment_fields: tuple[str, ...] = ("chips", "layer_cores")
     event_driven: bool = True
+    #: True for the dense CPU/GPU rows, which run a batch of inputs together (``estimate(batch=B)``); a
+    #: neuromorphic chip streams its inputs one at a time
+    batched: bool = False
     place: Callable[[NetworkProfile, ChipSheet], Placement]
     formula: Callable
     deploy_fn: Callable  # (Network) -> numeric.Deployed
@@ -65,12 +68,13 @@ class ChipShell:
 
     def point_formula(self, profile: NetworkProfile, counts: EventCounts, *, real_time: bool = False,
                       deployment: Deployment | None = None, operating_point: str | None = None,
-                      boundary: str = "chip"):
+                      boundary: str = "chip", batch: int = 1):
         """The model as a function of its constants only: ``f({name: SI value}) -> quantities`` (at ``boundary``,
         whose constants :meth:`sheet_for` adds to the sheet)."""
         placement = self.mapping(profile, deployment, operating_point)
         per = PerInference.from_counts(counts)
-        f, _ = type(self).formula(profile, placement, per, real_time)
+        f, _ = (type(self).formula(profile, placement, per, real_time, batch) if type(self).batched
+                else type(self).formula(profile, placement, per, real_time))
         _, f, _ = apply_boundary(self.sheet_at(operating_point), f, per, placement, boundary)
         return placement, f
 
@@ -85,17 +89,27 @@ class ChipShell:
     def estimate(self, profile: NetworkProfile, counts: EventCounts, *, real_time: bool = False,
                  constants: Mapping[str, float] | None = None,
                  deployment: Deployment | None = None, operating_point: str | None = None,
-                 boundary: str = "chip") -> Estimate:
+                 boundary: str = "chip", batch: int = 1) -> Estimate:
         """Energy and latency of one inference; ``constants`` (SI, by name) pins a single point;
         ``deployment`` replaces the model's mapping by a published one (validation cases);
         ``operating_point`` chooses one of the chip's published operating points (default: the sheet's);
-        ``boundary``: ``chip`` (the model's own), ``board`` or ``system`` (:mod:`.boundary`)."""
+        ``boundary``: ``chip`` (the model's own), ``board`` or ``system`` (:mod:`.boundary`); ``batch``: inputs
+        run together (the CPU/GPU rows; a neuromorphic chip streams them one at a time, its estimate per
+        inference does not change and says so)."""
         if len(profile.layers) != len(counts.layers):
             raise ValueError("profile and counts describe different networks")
         sheet = self.sheet_at(operating_point)
         placement = self.mapping(profile, deployment, operating_point)
         per = PerInference.from_counts(counts)
-        f, notes = type(self).formula(profile, placement, per, real_time)
+        if type(self).batched:
+            f, notes = type(self).formula(profile, placement, per, real_time, batch)
+        else:
+            if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+                raise ValueError(f"batch must be an integer >= 1, got {batch!r}")
+            f, notes = type(self).formula(profile, placement, per, real_time)
+            if batch > 1:
+                notes = [*notes, f"batch {batch}: {self.name} streams its inputs one at a time; the estimate per "
+                                 "inference does not depend on the batch"]
         sheet, f, bnotes = apply_boundary(sheet, f, per, placement, boundary)
         notes = [*notes, *bnotes]
         if sheet.point is not None:

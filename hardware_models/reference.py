@@ -4,7 +4,10 @@ Every step computes every synapse (n_in n_out, plus n_out^2 when recurrent) and 
 neuron, whatever the spikes: ops = T (dense MACs + neurons); weights (4 bytes, fp32) are read once
 per step. A conv layer's dense MACs are C_out H_conv W_conv (C_in / groups) kh kw (the convolution
 evaluated at every output position, as a framework's conv2d does), its weights the kernel; pooling
-adds one op per window element. E_dyn = ops e_op + bytes e_byte; latency = T (ops per step / throughput + kernel launches
+adds one op per window element. A batch of B inputs (``estimate(batch=B)``) computes B x the MACs per
+step but reads the weights and launches the kernels once per step for the whole batch, and its inputs
+finish together: per inference, the weight energy and the idle power over the batch's time are divided
+by B. E_dyn = ops e_op + bytes e_byte; latency = T (ops per step / throughput + kernel launches
 per step x t_launch); E_static = P_idle latency. The GPU launches KERNELS_PER_LAYER_STEP kernels per
 layer and step (t_launch 5-20 us, HolisticTraceAnalysis documentation); the CPU has no launch term.
 CPU idle power and throughput are placeholders, not from the reference (grade unverified): every
@@ -58,7 +61,15 @@ def place(profile: NetworkProfile, sheet: ChipSheet) -> Placement:
                      reasons=reasons, assumptions=ASSUMPTIONS)
 
 
-def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time: bool):
+def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time: bool, batch: int = 1):
+    """Per inference of a batch of ``batch`` inputs run together: every step computes the batch's MACs
+    (``batch`` x the network's) at the device's throughput, reads the weights once and launches its kernels
+    once for the whole batch; the batch finishes together (latency = the batch's time), and the idle power
+    over that time, the weight reads and the launches are shared by its ``batch`` inferences."""
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ValueError(f"batch must be an integer >= 1, got {batch!r}")
+    if batch > 1 and real_time:
+        raise ValueError("a batch waits for all its inputs: batching and real-time pacing exclude each other")
     T = per.timesteps
     macs_step = sum(lp.dense_macs() + lp.pool_ops() for lp in profile.layers)
     ops = T * (macs_step + sum(lp.n_out for lp in profile.layers))
@@ -66,22 +77,25 @@ def formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time
     launches_step = KERNELS_PER_LAYER_STEP * len(profile.layers)
 
     def f(p):
-        e_dyn = ops * p["e_op"] + weight_bytes * p["e_weight_byte"]
-        t_step = ops / T / p["throughput"] + launches_step * p.get("t_launch", 0.0)
+        e_dyn = ops * p["e_op"] + weight_bytes / batch * p["e_weight_byte"]
+        t_step = batch * ops / T / p["throughput"] + launches_step * p.get("t_launch", 0.0)
         latency = T * pace(t_step, per.timestep_s, real_time)
-        static = p["p_idle"] * latency
+        static = p["p_idle"] * latency / batch
         return {"energy_dynamic_j": e_dyn, "energy_static_j": static, "energy_j": e_dyn + static, "latency_s": latency}
 
-    return f, []
+    notes = [] if batch == 1 else [
+        f"batch of {batch}: energy per inference with the weight reads, kernel launches and idle power over the "
+        f"batch's time shared by its {batch} inputs; latency = the whole batch's time (its inputs finish together)"]
+    return f, notes
 
 
-def cpu_formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time: bool):
-    f, notes = formula(profile, pl, per, real_time)
+def cpu_formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time: bool, batch: int = 1):
+    f, notes = formula(profile, pl, per, real_time, batch)
     return f, [*notes, *CPU_NOTES]
 
 
-def gpu_formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time: bool):
-    f, notes = formula(profile, pl, per, real_time)
+def gpu_formula(profile: NetworkProfile, pl: Placement, per: PerInference, real_time: bool, batch: int = 1):
+    f, notes = formula(profile, pl, per, real_time, batch)
     return f, [*notes, *GPU_NOTES]
 
 
@@ -103,6 +117,7 @@ def deploy_gpu(network: Network) -> Deployed:
 class CPU(ChipShell):
     name = "cpu"
     core_kind = "-"
+    batched = True
     deployment_fields = ()  # a dense reference row has no placement to state
     event_driven = False
     place = staticmethod(place)
@@ -113,6 +128,7 @@ class CPU(ChipShell):
 class GPU(ChipShell):
     name = "gpu"
     core_kind = "-"
+    batched = True
     deployment_fields = ()  # a dense reference row has no placement to state
     event_driven = False
     place = staticmethod(place)

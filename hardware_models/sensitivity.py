@@ -81,11 +81,13 @@ def ranking_stability(nominal: Mapping[str, float], sample: Callable[[np.random.
 
 def rank_stability(counts: EventCounts, models: dict[str, ChipShell], *, draws: int = 1000, seed: int = 0,
                    real_time: bool = False, deployments: dict | None = None,
-                   operating_points: dict | None = None, boundary: str = "chip") -> RankStability:
+                   operating_points: dict | None = None, boundary: str = "chip",
+                   batch: int = 1) -> RankStability:
     """Stability of the energy ranking of ``models`` on ``counts`` under their constants' intervals
     (infeasible mappings are not ranked; they are listed in ``excluded``); ``deployments``: a user's
     placement per chip name (:class:`~.base.Deployment`) in place of the model's own; ``operating_points``:
-    an operating point per chip name (default: each sheet's); ``boundary``: chip, board or system (:mod:`.boundary`)."""
+    an operating point per chip name (default: each sheet's); ``boundary``: chip, board or system (:mod:`.boundary`);
+    ``batch``: inputs the CPU/GPU rows run together."""
     if draws < 1:
         raise ValueError("draws must be >= 1")
     profile = NetworkProfile.from_counts(counts)
@@ -94,7 +96,7 @@ def rank_stability(counts: EventCounts, models: dict[str, ChipShell], *, draws: 
         point = (operating_points or {}).get(name)
         placement, f = model.point_formula(profile, counts, real_time=real_time,
                                            deployment=(deployments or {}).get(name), operating_point=point,
-                                           boundary=boundary)
+                                           boundary=boundary, batch=batch)
         if placement.feasible:
             funcs[name] = (model.sheet_for(profile, counts, operating_point=point, boundary=boundary), f)
         else:

@@ -6,6 +6,7 @@
      "timestep_s": float, "real_time": bool, "deployment": "<path>" | null,
      "operating_points": {"<chip>": "<point>"},  # those given with --operating-point
      "boundary": "chip" | "board" | "system",  # --boundary (each estimate's own "boundary" says what it holds)
+     "batch": int,  # --batch: inputs the CPU/GPU rows run together
      "estimates": [{"chip", "title", "kind": "modelled", "per": "inference", "boundary", "feasible",
                     "cores", "core_kind", "chips",
                     "energy_dynamic_j" | "energy_static_j" | "energy_j" | "latency_s":
@@ -51,6 +52,9 @@ def register(sub) -> None:
                    help="measurement boundary: chip (default, each model's own), board (+ the board's power where "
                         "published) or system (+ host I/O time where published); a chip without a published figure "
                         "stays at its chip boundary and says so")
+    p.add_argument("--batch", type=int, default=1, metavar="B",
+                   help="inputs the CPU/GPU rows run together (default 1): weight reads, kernel launches and idle "
+                        "power are shared by the batch; the neuromorphic chips stream inputs one at a time")
     p.set_defaults(func=run)
 
 
@@ -141,6 +145,11 @@ def run(args) -> int:
     seed(args.seed)
     if args.sensitivity and args.format == "csv":
         raise SpikebenchError("--sensitivity prints with --format table or json, not csv")
+    if args.batch < 1 or args.batch > 1_000_000:
+        raise SpikebenchError(f"--batch {args.batch}: give 1 to 1,000,000 inputs per batch")
+    if args.batch > 1 and args.real_time:
+        raise SpikebenchError("--batch with --real-time: a batch waits for all its inputs, so it cannot be paced in "
+                              "real time; drop one of them")
     points = operating_points(args.operating_point, names)
     counts = EventCounts.from_json(args.counts)
     deployments = {}
@@ -155,15 +164,17 @@ def run(args) -> int:
                                   "the entry")
     profile = NetworkProfile.from_counts(counts)
     estimates = [CHIPS[n].estimate(profile, counts, real_time=args.real_time, deployment=deployments.get(n),
-                                   operating_point=points.get(n), boundary=args.boundary) for n in names]
+                                   operating_point=points.get(n), boundary=args.boundary, batch=args.batch)
+                 for n in names]
     rs = (rank_stability(counts, {n: CHIPS[n] for n in names}, draws=args.sensitivity, seed=args.seed,
                          real_time=args.real_time, deployments=deployments, operating_points=points,
-                         boundary=args.boundary)
+                         boundary=args.boundary, batch=args.batch)
           if args.sensitivity else None)
     if args.format == "json":
         doc = {"schema": ESTIMATES_SCHEMA, "counts": str(args.counts), "samples": counts.samples,
                "timesteps": counts.timesteps, "timestep_s": counts.timestep_s, "real_time": bool(args.real_time),
                "deployment": args.deployment, "operating_points": points, "boundary": args.boundary,
+               "batch": args.batch,
                "estimates": [e.to_dict() for e in estimates]}
         if rs is not None:
             doc["sensitivity"] = rs.to_dict()
